@@ -1,0 +1,38 @@
+using System.Text.RegularExpressions;
+
+namespace Dovecote.Grains.Interfaces.Tenancy;
+
+/// <summary>The one place that knows how tenant and resource ids form grain keys.</summary>
+public static partial class GrainKeys
+{
+    public const int MaxIdLength = 64;
+
+    /// <summary>"{tenant}/{channelId}".</summary>
+    public static string Channel(string tenant, string channelId) => $"{tenant}/{channelId}";
+
+    public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
+
+    public static bool IsValidChannelId(string? channelId) => channelId is not null && ChannelIdPattern().IsMatch(channelId);
+
+    /// <summary>The tenant part of a "{tenant}/..." key, or null.</summary>
+    public static string? TenantOf(string key)
+    {
+        var slash = key.IndexOf('/');
+        return slash > 0 ? key[..slash] : null;
+    }
+
+    /// <summary>Splits "{tenant}/{id}".</summary>
+    public static (string Tenant, string Id) Split(string key)
+    {
+        var slash = key.IndexOf('/');
+        if (slash <= 0 || slash == key.Length - 1)
+            throw new ArgumentException($"'{key}' is not a '{{tenant}}/{{id}}' key", nameof(key));
+        return (key[..slash], key[(slash + 1)..]);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex TenantPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex ChannelIdPattern();
+}
