@@ -1,0 +1,75 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
+
+namespace Dovecote.Grains.Channels.Delivery;
+
+/// <summary>How channels retry, pace and bound their work. Section "Delivery" (env Delivery__MaxAttempts ...).</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Delivery";
+
+    /// <summary>One HTTP attempt; the platforms answer in well under a second when healthy.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:02:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Failed attempts (429s not counted) before a message is dead-lettered.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 12;
+
+    /// <summary>A message still failing this long after it was accepted is dead-lettered.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest a platform's retry-after may pause a channel, against absurd values.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxPause { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>While messages are pending a reminder re-activates the channel after a silo failure this often.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Pending messages per channel; beyond it enqueues are refused (backpressure), never dropped.</summary>
+    [Range(1, 100_000)]
+    public int OutboxCapacity { get; set; } = 1_000;
+
+    [Range(1, 10_000)]
+    public int HistoryCapacity { get; set; } = 100;
+
+    [Range(1, 100_000)]
+    public int DeadLetterCapacity { get; set; } = 500;
+
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Idempotency keys remembered per channel; the oldest go first when full.</summary>
+    [Range(1, 100_000)]
+    public int IdempotencyCapacity { get; set; } = 1_000;
+
+    /// <summary>Consecutive failures after which a channel reports Failing.</summary>
+    [Range(1, 1_000)]
+    public int FailingAfter { get; set; } = 3;
+
+    /// <summary>Consecutive dead-destination answers after which a channel disables itself (protects our egress IP).</summary>
+    [Range(1, 1_000)]
+    public int AutoDisableAfter { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Where senders go. Bound from the documented environment variables at the root of configuration.</summary>
+public sealed class ChannelTargetOptions
+{
+    [ConfigurationKeyName("TELEGRAM_API_BASE_URL"), Url]
+    public string TelegramApiBaseUrl { get; set; } = "https://api.telegram.org";
+
+    /// <summary>Lets tenants target loopback and private addresses; off by default (SSRF guard).</summary>
+    [ConfigurationKeyName("DOVECOTE_ALLOW_PRIVATE_TARGETS")]
+    public bool AllowPrivateTargets { get; set; }
+}

@@ -1,0 +1,35 @@
+namespace Dovecote.Grains.Channels.Delivery;
+
+public enum OutcomeKind
+{
+    Delivered,
+    /// <summary>429, 5xx, timeout, network: try again after a backoff.</summary>
+    Retryable,
+    /// <summary>The platform said slow down: the whole channel pauses for RetryAfter.</summary>
+    RateLimited,
+    /// <summary>The platform could not parse our formatting: resend the chunk as plain text, once.</summary>
+    MarkupRejected,
+    TooLong,
+    /// <summary>The destination is gone or refuses us: dead-letter, and count against the channel.</summary>
+    DeadDestination,
+    /// <summary>This message can never be delivered as it is: dead-letter it.</summary>
+    Rejected,
+    /// <summary>Telegram moved the group to a supergroup: follow it and resend.</summary>
+    ChatMigrated,
+}
+
+/// <summary>What one send attempt came to, already classified by the platform's rules.</summary>
+public sealed record SendOutcome(
+    OutcomeKind Kind,
+    string? MessageId = null,
+    string? Error = null,
+    TimeSpan? RetryAfter = null,
+    string? MigrateToChatId = null,
+    bool DisableChannel = false)
+{
+    public static SendOutcome Delivered(string? messageId, TimeSpan? pauseAfter = null) => new(OutcomeKind.Delivered, messageId, RetryAfter: pauseAfter);
+    public static SendOutcome Retryable(string error, TimeSpan? retryAfter = null) => new(OutcomeKind.Retryable, Error: error, RetryAfter: retryAfter);
+    public static SendOutcome RateLimited(string error, TimeSpan retryAfter) => new(OutcomeKind.RateLimited, Error: error, RetryAfter: retryAfter);
+    public static SendOutcome Dead(string error, bool disableChannel = false) => new(OutcomeKind.DeadDestination, Error: error, DisableChannel: disableChannel);
+    public static SendOutcome Rejected(string error) => new(OutcomeKind.Rejected, Error: error);
+}

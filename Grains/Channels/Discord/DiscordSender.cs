@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dovecote.Grains.Channels.Delivery;
+using Dovecote.Grains.Channels.Rendering;
+
+namespace Dovecote.Grains.Channels.Discord;
+
+/// <summary>Discord webhook execution with ?wait=true, so we get the message id as a receipt.</summary>
+public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProvider time) : IChannelSender
+{
+    private const int SuppressNotifications = 1 << 12;
+
+    public ChannelType Type => ChannelType.Discord;
+
+    public IReadOnlyList<RenderedChunk> Render(Notification notification) => DiscordRenderer.Render(notification);
+
+    public Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken)
+    {
+        var settings = (DiscordSettings)request.Settings;
+        var body = new JsonObject
+        {
+            ["content"] = request.AsPlainText ? request.Chunk.PlainText : request.Chunk.Text,
+            // Agent text must never ping @everyone or users.
+            ["allowed_mentions"] = new JsonObject { ["parse"] = new JsonArray() },
+        };
+        if (request.Notification.Priority == NotificationPriority.Low) body["flags"] = SuppressNotifications;
+
+        var url = settings.WebhookUrl + (settings.WebhookUrl.Contains('?') ? "&" : "?") + "wait=true";
+        var json = body.ToJsonString();
+        return DeliveryHttp.SendAsync(
+            httpClientFactory.CreateClient(DeliveryHttp.GuardedClient),
+            request.Pipeline,
+            () => new HttpRequestMessage(HttpMethod.Post, url) { Content = DeliveryHttp.Json(json) },
+            Classify,
+            cancellationToken);
+    }
+
+    private SendOutcome Classify(HttpResponseMessage response, string body)
+    {
+        var reply = Parse(body);
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode)
+        {
+            // An exhausted bucket means the next send would be a 429: pause until it resets.
+            var exhausted = DeliveryHttp.Header(response, "X-RateLimit-Remaining") == "0";
+            return SendOutcome.Delivered(reply.Id, exhausted ? ResetAfter(response) : null);
+        }
+
+        var error = $"discord {status}: {reply.Message ?? "HTTP " + status}" + (reply.Code is { } c ? $" (code {c})" : "");
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            // Discord documents Retry-After, retry_after and X-RateLimit-Reset-After; take the longest.
+            var waits = new[] { DeliveryHttp.RetryAfter(response, time), ResetAfter(response), reply.RetryAfter is { } r ? TimeSpan.FromSeconds(r) : null };
+            return SendOutcome.RateLimited(error, waits.Max() ?? TimeSpan.FromSeconds(1));
+        }
+        if (status >= 500)
+            return SendOutcome.Retryable(error);
+        return response.StatusCode switch
+        {
+            // "If a webhook returns a 404 you should not attempt to use it again."
+            HttpStatusCode.NotFound or HttpStatusCode.Unauthorized => SendOutcome.Dead(error, disableChannel: true),
+            HttpStatusCode.Forbidden => SendOutcome.Dead(error),
+            HttpStatusCode.RequestEntityTooLarge => new SendOutcome(OutcomeKind.TooLong, Error: error),
+            _ when reply.Code == 50035 && body.Contains("BASE_TYPE_MAX_LENGTH", StringComparison.Ordinal) => new SendOutcome(OutcomeKind.TooLong, Error: error),
+            _ => SendOutcome.Rejected(error),
+        };
+    }
+
+    private static TimeSpan? ResetAfter(HttpResponseMessage response) =>
+        double.TryParse(DeliveryHttp.Header(response, "X-RateLimit-Reset-After"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+
+    private readonly record struct Reply(string? Id, string? Message, int? Code, double? RetryAfter);
+
+    private static Reply Parse(string body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return default;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return default;
+            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            int? code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var ci) ? ci : null;
+            double? retryAfter = root.TryGetProperty("retry_after", out var r) && r.TryGetDouble(out var rd) ? rd : null;
+            return new Reply(Text("id"), Text("message"), code, retryAfter);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+global using Dovecote.Grains.Interfaces.Channels;
+global using Dovecote.Grains.Interfaces.Tenancy;
+global using Microsoft.Extensions.Logging;
+global using Microsoft.Extensions.Options;
+global using Orleans;
+global using Orleans.Runtime;

@@ -1,0 +1,80 @@
+using Dovecote.Grains.Channels.Delivery;
+using Dovecote.Grains.Channels.Discord;
+using Dovecote.Grains.Channels.Slack;
+using Dovecote.Grains.Channels.Telegram;
+using Dovecote.Grains.Channels.Webhooks;
+using Dovecote.Grains.Security;
+using Dovecote.Grains.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+namespace Dovecote.Grains.Hosting;
+
+public static class DovecoteSiloExtensions
+{
+    /// <summary>
+    /// The embedded single-node silo: localhost clustering, and grain state and reminders in a
+    /// group-committed log under DOVECOTE_DATA_DIR. No external server.
+    /// </summary>
+    public static IHostApplicationBuilder AddDovecoteSilo(this IHostApplicationBuilder builder)
+    {
+        var hosting = SiloHostOptions.From(builder.Configuration);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
+            silo.AddEmbeddedStorage(hosting.DataDirectory);
+            silo.AddDovecoteGrains(builder.Configuration, embeddedDataDirectory: hosting.DataDirectory);
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// The grains and what they need, without clustering or storage, so embedded, cluster and test silos share it.
+    /// <paramref name="embeddedDataDirectory"/> is where a secrets key may be created when none is configured.
+    /// </summary>
+    public static ISiloBuilder AddDovecoteGrains(this ISiloBuilder silo, IConfiguration configuration, string? embeddedDataDirectory)
+    {
+        var services = silo.Services;
+        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ChannelTargetOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
+        {
+            if (delivery.Value.ReminderPeriod < reminders.MinimumReminderPeriod)
+                reminders.MinimumReminderPeriod = delivery.Value.ReminderPeriod;
+        });
+        services.TryAddSingleton(TimeProvider.System);
+
+        var keyFile = embeddedDataDirectory is null ? null : Path.Combine(embeddedDataDirectory, "secrets.key");
+        services.TryAddSingleton(_ => new SecretProtector(SecretProtector.LoadKey(configuration["DOVECOTE_SECRETS_KEY"], keyFile)));
+        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<ChannelTargetOptions>>().Value.AllowPrivateTargets));
+
+        // Bot tokens and webhook tokens live in URLs, so these clients log nothing about requests.
+        services.AddHttpClient(DeliveryHttp.PlatformClient)
+            .ConfigurePrimaryHttpMessageHandler(() => DeliveryHandler(connect: null))
+            .RemoveAllLoggers();
+        services.AddHttpClient(DeliveryHttp.GuardedClient)
+            .ConfigurePrimaryHttpMessageHandler(sp => DeliveryHandler(sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync))
+            .RemoveAllLoggers();
+        services.AddSingleton<IChannelSender, TelegramSender>();
+        services.AddSingleton<IChannelSender, DiscordSender>();
+        services.AddSingleton<IChannelSender, SlackSender>();
+        services.AddSingleton<IChannelSender, WebhookSender>();
+        services.AddSingleton<ChannelSenders>();
+
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddIncomingGrainCallFilter<TenantIsolationFilter>();
+        return silo;
+    }
+
+    private static SocketsHttpHandler DeliveryHandler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect) => new()
+    {
+        AllowAutoRedirect = false, // a redirect could lead past the SSRF guard's check of the original host
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        ConnectCallback = connect,
+    };
+}

@@ -1,0 +1,75 @@
+using Dovecote.Grains.Hosting;
+using Dovecote.Grains.Storage;
+using Dovecote.Tests.Fakes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.TestingHost;
+
+namespace Dovecote.Tests.Channels;
+
+/// <summary>
+/// A real two-silo Orleans cluster sharing one embedded state log (as two silos share Redis in production),
+/// with every platform faked by a real Kestrel server on loopback. Delivery timings are shortened.
+/// </summary>
+public sealed class DeliveryClusterFixture : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-cluster-").FullName;
+
+    public FakeTelegramServer Telegram { get; } = new();
+    public FakeDiscordServer Discord { get; } = new();
+    public FakeSlackServer Slack { get; } = new();
+    public FakeWebhookReceiver Webhooks { get; } = new();
+    public GrainStateLog Log { get; private set; } = null!;
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    /// <summary>Settings every silo of a test cluster gets; tests may add more.</summary>
+    public static Dictionary<string, string?> DeliverySettings(string telegramBaseUrl) => new()
+    {
+        ["TELEGRAM_API_BASE_URL"] = telegramBaseUrl,
+        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+        ["Delivery:AttemptTimeout"] = "00:00:01",
+        ["Delivery:InitialBackoff"] = "00:00:00.200",
+        ["Delivery:MaxBackoff"] = "00:00:01",
+        ["Delivery:MaxAttempts"] = "4",
+        ["Delivery:ReminderPeriod"] = "00:00:01",
+        ["Delivery:OutboxCapacity"] = "20",
+        ["Delivery:CircuitBreakDuration"] = "00:00:01",
+    };
+
+    public async ValueTask InitializeAsync()
+    {
+        await Task.WhenAll(Telegram.StartAsync(), Discord.StartAsync(), Slack.StartAsync(), Webhooks.StartAsync());
+        Log = new GrainStateLog(new GrainStateLogOptions { Directory = Path.Combine(_dataDirectory, "grains") }, NullLogger<GrainStateLog>.Instance);
+        Cluster = BuildCluster(Log, _dataDirectory, DeliverySettings(Telegram.BaseUrl));
+        await Cluster.DeployAsync();
+    }
+
+    public static InProcessTestCluster BuildCluster(GrainStateLog log, string dataDirectory, Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(log);
+            silo.AddEmbeddedStorage(dataDirectory);
+            silo.AddDovecoteGrains(configuration, embeddedDataDirectory: dataDirectory);
+        });
+        return builder.Build();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Log.DisposeAsync();
+        await Task.WhenAll(Telegram.DisposeAsync().AsTask(), Discord.DisposeAsync().AsTask(), Slack.DisposeAsync().AsTask(), Webhooks.DisposeAsync().AsTask());
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DeliveryClusterCollection : ICollectionFixture<DeliveryClusterFixture>
+{
+    public const string Name = "delivery cluster";
+}

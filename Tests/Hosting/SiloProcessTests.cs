@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Dovecote.Grains.Interfaces.Channels;
+using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Tests.Channels;
+using Dovecote.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Dovecote.Tests.Hosting;
+
+/// <summary>The real Silo executable, killed with SIGKILL and started again on the same data folder.</summary>
+public sealed class SiloProcessTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-silo-").FullName;
+    private readonly int _siloPort = FreePort();
+    private readonly int _gatewayPort = FreePort();
+    private readonly FakeWebhookReceiver _webhooks = new();
+    private Process? _silo;
+
+    public async ValueTask InitializeAsync() => await _webhooks.StartAsync();
+
+    [Fact]
+    public async Task Pending_deliveries_resume_after_kill_9_and_restart_with_no_new_call()
+    {
+        _silo = StartSilo();
+        var (url, secret) = _webhooks.CreateEndpoint();
+        _webhooks.Down = true;
+
+        using (var client = await ConnectClientAsync())
+        {
+            using var tenant = TenantContext.Enter("default");
+            var channel = client.Services.GetRequiredService<IClusterClient>().GetGrain<IChannelGrain>(GrainKeys.Channel("default", "ops-hook"));
+            await channel.ConfigureAsync(new ChannelConfig("Ops", true, new WebhookSettings(url, secret)));
+            for (var i = 0; i < 5; i++) await channel.EnqueueOkAsync($"pending {i}");
+            await _webhooks.WaitUntilAsync(() => _webhooks.Requests.Any(r => r.StatusCode == 503), because: "the silo tried to deliver");
+        }
+
+        _silo.Kill(); // SIGKILL: no shutdown, no flush
+        await _silo.WaitForExitAsync(TestContext.Current.CancellationToken);
+        _webhooks.Down = false;
+        var attemptsBeforeRestart = _webhooks.Requests.Count;
+
+        _silo = StartSilo();
+        await _webhooks.WaitUntilAsync(() => _webhooks.Deliveries.Select(d => d.WebhookId).Distinct().Count() == 5, TimeSpan.FromSeconds(90),
+            "all five acknowledged messages delivered after the restart");
+
+        Assert.True(_webhooks.Requests.Count > attemptsBeforeRestart);
+        var bodies = _webhooks.Deliveries.Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString()).Distinct();
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"pending {i}"), bodies);
+    }
+
+    private Process StartSilo()
+    {
+        var start = new ProcessStartInfo("dotnet", [SiloAssembly()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment =
+            {
+                ["DOVECOTE_DATA_DIR"] = _dataDirectory,
+                ["DOVECOTE_SILO_PORT"] = _siloPort.ToString(),
+                ["DOVECOTE_GATEWAY_PORT"] = _gatewayPort.ToString(),
+                ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
+                ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+                ["Delivery__ReminderPeriod"] = "00:00:02",
+                ["Delivery__InitialBackoff"] = "00:00:00.200",
+                ["Delivery__MaxBackoff"] = "00:00:01",
+                ["Delivery__MaxAttempts"] = "100",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task<IHost> ConnectClientAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            Assert.False(_silo!.HasExited, $"the silo exited with code {(_silo.HasExited ? _silo.ExitCode : 0)}");
+            try
+            {
+                var builder = Host.CreateApplicationBuilder();
+                builder.Logging.SetMinimumLevel(LogLevel.Error); // the kill makes the client log connection resets
+                builder.UseOrleansClient(client => client.UseLocalhostClustering(_gatewayPort, "silo-process-test", "dovecote"));
+                var host = builder.Build();
+                await host.StartAsync(TestContext.Current.CancellationToken);
+                return host;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250, TestContext.Current.CancellationToken); // polling for the silo process to open its gateway
+            }
+        }
+    }
+
+    /// <summary>Silo.dll from the same build configuration as this test assembly.</summary>
+    private static string SiloAssembly()
+    {
+        var testDirectory = AppContext.BaseDirectory;
+        var root = new DirectoryInfo(testDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dovecote.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var configuration = new DirectoryInfo(testDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0
+        var path = Path.Combine(root.FullName, "Silo", "bin", configuration, "net10.0", "Dovecote.Silo.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_silo is { HasExited: false }) { _silo.Kill(); await _silo.WaitForExitAsync(); }
+        await _webhooks.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}

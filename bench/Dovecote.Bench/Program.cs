@@ -1,0 +1,138 @@
+// Delivery-core benchmark: durable accepts and deliveries on the embedded storage, on this machine.
+// Usage: dotnet run -c Release --project bench/Dovecote.Bench [-- --messages 20000 --channels 1000]
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Dovecote.Grains.Hosting;
+using Dovecote.Grains.Interfaces.Channels;
+using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Storage;
+
+var messages = ArgValue("--messages", 20_000);
+var channelCount = ArgValue("--channels", 1_000);
+var concurrency = ArgValue("--concurrency", 256);
+var dataDirectory = Directory.CreateTempSubdirectory("dovecote-bench-").FullName;
+
+await using var receiver = await Receiver.StartAsync();
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["DOVECOTE_DATA_DIR"] = dataDirectory,
+    ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+    ["DOVECOTE_SILO_PORT"] = FreePort().ToString(),
+    ["DOVECOTE_GATEWAY_PORT"] = FreePort().ToString(),
+    ["Delivery:OutboxCapacity"] = "100000",
+});
+builder.AddDovecoteSilo();
+using var host = builder.Build();
+await host.StartAsync();
+var grains = host.Services.GetRequiredService<IGrainFactory>();
+var log = host.Services.GetRequiredService<GrainStateLog>();
+using var tenant = TenantContext.Enter("bench");
+var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+var fast = new RateLimitPolicy(10_000, 10_000);
+var held = new RateLimitPolicy(1, 0.0001); // sends one message, then holds the rest: the outbox grows
+
+Console.WriteLine($"Dovecote delivery-core benchmark, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, data in {dataDirectory}");
+Console.WriteLine("| scenario | messages | seconds | per second | state writes per fsync |");
+Console.WriteLine("|---|---|---|---|---|");
+
+// 1. One channel, delivery keeping up.
+var one = await ConfigureAsync("one-fast", fast);
+await MeasureAsync("accepts into 1 channel (delivering)", messages / 4, i => one);
+
+// 2. One channel whose outbox keeps growing: every write rewrites the whole outbox.
+var growing = await ConfigureAsync("one-held", held);
+await MeasureAsync("accepts into 1 channel (outbox growing to 2,000)", 2_000, i => growing);
+
+// 3. 1,000 channels.
+var many = new IChannelGrain[channelCount];
+for (var c = 0; c < channelCount; c++) many[c] = await ConfigureAsync($"many-{c}", fast);
+await receiver.WaitForAsync(messages / 4 + 1, TimeSpan.FromMinutes(2)); // scenarios 1 and 2 are done delivering
+receiver.Reset();
+var deliveredFrom = Stopwatch.StartNew();
+await MeasureAsync($"accepts into {channelCount:N0} channels", messages, i => many[i % channelCount]);
+await receiver.WaitForAsync(messages, TimeSpan.FromMinutes(5));
+deliveredFrom.Stop();
+Console.WriteLine($"| delivered across {channelCount:N0} channels (accept to receipt) | {messages:N0} | {deliveredFrom.Elapsed.TotalSeconds:F2} | {messages / deliveredFrom.Elapsed.TotalSeconds:N0} | |");
+
+await host.StopAsync();
+Directory.Delete(dataDirectory, recursive: true);
+
+async Task<IChannelGrain> ConfigureAsync(string id, RateLimitPolicy rateLimit)
+{
+    var channel = grains.GetGrain<IChannelGrain>(GrainKeys.Channel("bench", id));
+    await channel.ConfigureAsync(new ChannelConfig(id, true, new WebhookSettings($"{receiver.Url}/{id}", secret), rateLimit));
+    return channel;
+}
+
+async Task MeasureAsync(string scenario, int count, Func<int, IChannelGrain> target)
+{
+    var (writes, flushes) = (log.Writes, log.Flushes);
+    var next = -1;
+    var stopwatch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            var result = await target(i).EnqueueAsync(new Notification($"benchmark message {i}"), null);
+            if (!result.Accepted) throw new InvalidOperationException(result.Error);
+        }
+    }));
+    stopwatch.Stop();
+    var perFsync = (double)(log.Writes - writes) / Math.Max(1, log.Flushes - flushes);
+    Console.WriteLine($"| {scenario} | {count:N0} | {stopwatch.Elapsed.TotalSeconds:F2} | {count / stopwatch.Elapsed.TotalSeconds:N0} | {perFsync:F1} |");
+}
+
+int ArgValue(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+/// <summary>A webhook endpoint that answers 200 at once and counts what it got.</summary>
+sealed class Receiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _received;
+
+    private Receiver(WebApplication app) => _app = app;
+
+    public string Url { get; private set; } = "";
+
+    public static async Task<Receiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var receiver = new Receiver(builder.Build());
+        receiver._app.MapPost("/{id}", () => { Interlocked.Increment(ref receiver._received); return Results.Ok(); });
+        await receiver._app.StartAsync();
+        receiver.Url = receiver._app.Urls.First();
+        return receiver;
+    }
+
+    public void Reset() => Interlocked.Exchange(ref _received, 0);
+
+    public async Task WaitForAsync(int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Volatile.Read(ref _received) < count)
+        {
+            if (deadline.Elapsed > timeout) throw new TimeoutException($"only {_received} of {count} delivered");
+            await Task.Delay(10);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
