@@ -222,8 +222,8 @@ public sealed class ChannelGrain(
             _draining = false;
         }
 
+        // An empty outbox keeps its reminder until the next tick removes it: bursts do not churn the reminder table.
         if (wait is { } delay) ScheduleDrain(delay);
-        else if (S.Outbox.Count == 0) await SyncReminderAsync();
     }
 
     /// <summary>Sends the next chunk of the head message. Null: nothing to do; otherwise how long to wait before the next try.</summary>

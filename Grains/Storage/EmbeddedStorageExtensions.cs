@@ -36,10 +36,23 @@ public static class EmbeddedStorageExtensions
             sp.GetRequiredService<IActivatorProvider>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>()));
 
+        // Open at start-up: the folder lock and the replay happen before the silo takes calls, not at the first write.
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new OpenAtStartup(sp));
+
         silo.AddReminders();
         // Replace rather than add, so calling this twice (or after another reminder provider) leaves one table.
         services.RemoveAll<IReminderTable>();
         services.AddSingleton<IReminderTable, LogReminderTable>();
         return silo;
+    }
+
+    private sealed class OpenAtStartup(IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(OpenAtStartup), ServiceLifecycleStage.RuntimeInitialize, _ =>
+            {
+                services.GetRequiredService<GrainStateLog>();
+                return Task.CompletedTask;
+            });
     }
 }

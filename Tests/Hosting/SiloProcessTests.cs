@@ -18,6 +18,7 @@ public sealed class SiloProcessTests : IAsyncLifetime
     private readonly int _siloPort = FreePort();
     private readonly int _gatewayPort = FreePort();
     private readonly FakeWebhookReceiver _webhooks = new();
+    private readonly System.Text.StringBuilder _output = new();
     private Process? _silo;
 
     public async ValueTask InitializeAsync() => await _webhooks.StartAsync();
@@ -52,7 +53,22 @@ public sealed class SiloProcessTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"pending {i}"), bodies);
     }
 
-    private Process StartSilo()
+    [Fact]
+    public async Task A_second_silo_on_the_same_data_folder_stops_with_a_clear_message()
+    {
+        _silo = StartSilo();
+        using (await ConnectClientAsync()) { } // the first silo is up and owns the folder
+
+        using var second = StartSilo(FreePort(), FreePort());
+        await second.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains(Path.Combine(_dataDirectory, "grains"), _output.ToString());
+    }
+
+    private Process StartSilo() => StartSilo(_siloPort, _gatewayPort);
+
+    private Process StartSilo(int siloPort, int gatewayPort)
     {
         var start = new ProcessStartInfo("dotnet", [SiloAssembly()])
         {
@@ -61,8 +77,8 @@ public sealed class SiloProcessTests : IAsyncLifetime
             Environment =
             {
                 ["DOVECOTE_DATA_DIR"] = _dataDirectory,
-                ["DOVECOTE_SILO_PORT"] = _siloPort.ToString(),
-                ["DOVECOTE_GATEWAY_PORT"] = _gatewayPort.ToString(),
+                ["DOVECOTE_SILO_PORT"] = siloPort.ToString(),
+                ["DOVECOTE_GATEWAY_PORT"] = gatewayPort.ToString(),
                 ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
                 ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
                 ["Delivery__ReminderPeriod"] = "00:00:02",
@@ -73,8 +89,8 @@ public sealed class SiloProcessTests : IAsyncLifetime
             },
         };
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Dovecote.Grains.Security;
 using Polly;
 using Polly.CircuitBreaker;
@@ -85,6 +86,19 @@ public static class DeliveryHttp
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    /// <summary>POSTs a JSON body built once; a retry inside the pipeline sends a fresh request with the same body.</summary>
+    public static Task<SendOutcome> PostJsonAsync(
+        HttpClient client,
+        ResiliencePipeline<HttpResponseMessage> pipeline,
+        string url,
+        JsonNode body,
+        Func<HttpResponseMessage, string, SendOutcome> classify,
+        CancellationToken cancellationToken)
+    {
+        var json = body.ToJsonString();
+        return SendAsync(client, pipeline, () => new HttpRequestMessage(HttpMethod.Post, url) { Content = Json(json) }, classify, cancellationToken);
     }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -28,13 +28,8 @@ public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProv
         if (request.Notification.Priority == NotificationPriority.Low) body["flags"] = SuppressNotifications;
 
         var url = settings.WebhookUrl + (settings.WebhookUrl.Contains('?') ? "&" : "?") + "wait=true";
-        var json = body.ToJsonString();
-        return DeliveryHttp.SendAsync(
-            httpClientFactory.CreateClient(DeliveryHttp.GuardedClient),
-            request.Pipeline,
-            () => new HttpRequestMessage(HttpMethod.Post, url) { Content = DeliveryHttp.Json(json) },
-            Classify,
-            cancellationToken);
+        return DeliveryHttp.PostJsonAsync(
+            httpClientFactory.CreateClient(DeliveryHttp.GuardedClient), request.Pipeline, url, body, Classify, cancellationToken);
     }
 
     private SendOutcome Classify(HttpResponseMessage response, string body)

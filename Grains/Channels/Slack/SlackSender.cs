@@ -26,13 +26,8 @@ public sealed class SlackSender(IHttpClientFactory httpClientFactory, TimeProvid
             ["text"] = request.AsPlainText ? request.Chunk.PlainText : request.Chunk.Text,
             ["mrkdwn"] = !request.AsPlainText,
         };
-        var json = body.ToJsonString();
-        return DeliveryHttp.SendAsync(
-            httpClientFactory.CreateClient(DeliveryHttp.GuardedClient),
-            request.Pipeline,
-            () => new HttpRequestMessage(HttpMethod.Post, settings.WebhookUrl) { Content = DeliveryHttp.Json(json) },
-            Classify,
-            cancellationToken);
+        return DeliveryHttp.PostJsonAsync(
+            httpClientFactory.CreateClient(DeliveryHttp.GuardedClient), request.Pipeline, settings.WebhookUrl, body, Classify, cancellationToken);
     }
 
     private SendOutcome Classify(HttpResponseMessage response, string body)

@@ -27,13 +27,8 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
         if (request.Notification.Priority == NotificationPriority.Low) body["disable_notification"] = true;
 
         var url = $"{targets.Value.TelegramApiBaseUrl.TrimEnd('/')}/bot{settings.BotToken}/sendMessage";
-        var json = body.ToJsonString();
-        return DeliveryHttp.SendAsync(
-            httpClientFactory.CreateClient(DeliveryHttp.PlatformClient),
-            request.Pipeline,
-            () => new HttpRequestMessage(HttpMethod.Post, url) { Content = DeliveryHttp.Json(json) },
-            Classify,
-            cancellationToken);
+        return DeliveryHttp.PostJsonAsync(
+            httpClientFactory.CreateClient(DeliveryHttp.PlatformClient), request.Pipeline, url, body, Classify, cancellationToken);
     }
 
     /// <summary>Telegram warns error codes may change, so the description decides as much as the code.</summary>
