@@ -14,12 +14,15 @@ public static partial class GrainKeys
 
     public static bool IsValidChannelId(string? channelId) => channelId is not null && ChannelIdPattern().IsMatch(channelId);
 
-    /// <summary>The tenant part of a "{tenant}/..." key, or null.</summary>
+    /// <summary>The tenant of a "{tenant}" or "{tenant}/..." key, or null.</summary>
     public static string? TenantOf(string key)
     {
         var slash = key.IndexOf('/');
-        return slash > 0 ? key[..slash] : null;
+        return slash > 0 ? key[..slash] : slash < 0 && key.Length > 0 ? key : null;
     }
+
+    /// <summary>"{tenant}/{yyyy-MM-dd}": one audit grain per tenant and UTC day.</summary>
+    public static string AuditDay(string tenant, DateOnly day) => $"{tenant}/{day:yyyy-MM-dd}";
 
     /// <summary>Splits "{tenant}/{id}".</summary>
     public static (string Tenant, string Id) Split(string key)

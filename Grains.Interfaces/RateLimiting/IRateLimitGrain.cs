@@ -1,0 +1,16 @@
+namespace Dovecote.Grains.Interfaces.RateLimiting;
+
+/// <summary>
+/// A cluster-wide counter for one bucket and key, keyed "{bucket}/{key}" (e.g. "login-ip/203.0.113.9"):
+/// one activation in the cluster, so every front-end pod counts against the same window.
+/// </summary>
+[Alias("dovecote.IRateLimitGrain")]
+public interface IRateLimitGrain : IGrainWithStringKey
+{
+    /// <summary>Counts one hit in a fixed window of <paramref name="window"/>; refused once <paramref name="limit"/> hits are in it.</summary>
+    [Alias("TryAcquire")]
+    Task<RateLimitDecision> TryAcquireAsync(int limit, TimeSpan window);
+}
+
+[GenerateSerializer, Immutable, Alias("dovecote.RateLimitDecision")]
+public sealed record RateLimitDecision([property: Id(0)] bool Allowed, [property: Id(1)] int Remaining, [property: Id(2)] TimeSpan RetryAfter);
