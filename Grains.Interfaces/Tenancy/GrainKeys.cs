@@ -33,9 +33,9 @@ public static partial class GrainKeys
         return (key[..slash], key[(slash + 1)..]);
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,62}\z")]
     private static partial Regex TenantPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex ChannelIdPattern();
 }

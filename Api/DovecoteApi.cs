@@ -1,0 +1,44 @@
+using Dovecote.Api.Admin;
+using Dovecote.Api.Configuration;
+using Dovecote.Api.Mcp;
+using Dovecote.Api.Security;
+using Dovecote.Grains.Hosting;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Dovecote.Api;
+
+/// <summary>The whole front end on one screen: the embedded silo, authentication, MCP, health.</summary>
+public static class DovecoteApi
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static WebApplication Create(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        builder.AddDovecoteSilo();
+        builder.AddChannelSeeding();
+
+        builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration);
+        builder.Services.AddOptions<OriginOptions>().Bind(builder.Configuration);
+        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration);
+        builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddSingleton<ClusterRateLimiter>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.AddDovecoteMcp();
+
+        var app = builder.Build();
+        app.UseOriginCheck();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGet("/health", () => Results.Json(new { status = "ok", service = "dovecote" }));
+        app.MapDovecoteMcp();
+        app.MapDovecoteAdmin();
+        return app;
+    }
+}

@@ -1,0 +1,58 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.Tenants;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+
+namespace Dovecote.Api.Mcp;
+
+/// <summary>What an agent may read about its tenant: the channels (never their secrets) and, with a high-privilege scope, env profiles.</summary>
+[McpServerToolType]
+public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpContextAccessor http)
+{
+    [McpServerTool(Name = "list_channels", Title = "List channels", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Lists the channels you can send to with send_notification: id, type (telegram, discord, slack, webhook), name, whether it is enabled, its health and how many messages are pending.")]
+    public async Task<ChannelListResult> ListChannelsAsync(ClaimsPrincipal user)
+    {
+        var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.NotifyScope);
+        using var scope = TenantContext.Enter(tenant);
+        var owner = grains.GetGrain<ITenantGrain>(tenant);
+        if (await owner.GetAsync() is null) return new ChannelListResult([]);
+
+        var infos = await Task.WhenAll((await owner.GetChannelIdsAsync()).Select(id => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, id)).GetInfoAsync()));
+        return new ChannelListResult(infos.OfType<ChannelInfo>()
+            .Select(c => new ChannelSummary(c.ChannelId, c.Type.ToString().ToLowerInvariant(), c.Name, c.Enabled, c.Health.ToString().ToLowerInvariant(), c.Pending))
+            .ToList());
+    }
+
+    [McpServerTool(Name = "get_env", Title = "Read an env profile", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Returns the named environment profile (key/value settings) stored for your tenant. Needs the dovecote:env:read scope; every read is audited.")]
+    public async Task<EnvProfileResult> GetEnvAsync(
+        ClaimsPrincipal user,
+        [Description("The profile name, e.g. 'production'.")] string profile)
+    {
+        var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.EnvReadScope);
+        using var scope = TenantContext.Enter(tenant);
+        var owner = grains.GetGrain<ITenantGrain>(tenant);
+        var values = await owner.GetAsync() is null ? null : await owner.GetEnvProfileAsync(profile);
+        await audit.RecordAsync(tenant, user.FindFirstValue("sub") ?? "unknown", "env.read", profile, values is null ? "not found" : null, http.HttpContext);
+        return values is null
+            ? throw new McpException($"no env profile '{profile}'")
+            : new EnvProfileResult(profile, values);
+    }
+}
+
+public sealed record ChannelListResult([property: JsonPropertyName("channels")] IReadOnlyList<ChannelSummary> Channels);
+
+public sealed record ChannelSummary(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("health")] string Health,
+    [property: JsonPropertyName("pending")] int Pending);
+
+public sealed record EnvProfileResult(
+    [property: JsonPropertyName("profile")] string Profile,
+    [property: JsonPropertyName("values")] IReadOnlyDictionary<string, string> Values);

@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dovecote.Grains.Interfaces.Tenants;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Configuration;
+
+namespace Dovecote.Api.Security;
+
+/// <summary>Configured keys for tenant "default": DOVECOTE_API_KEYS, comma-separated.</summary>
+public sealed class ApiKeyOptions
+{
+    [ConfigurationKeyName("DOVECOTE_API_KEYS")]
+    public string? ConfiguredKeys { get; set; }
+
+    internal byte[][] ConfiguredKeyDigests() =>
+        (ConfiguredKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
+}
+
+/// <summary>
+/// Bearer API keys: a configured key acts for tenant "default"; a minted "dvc_{id}_{secret}" key is verified by
+/// its key grain. OAuth access tokens will be a second scheme beside this one.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<ApiKeyOptions> apiKeys,
+    IGrainFactory grains,
+    ClusterRateLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+    private const string ThrottledKey = "dovecote.auth-throttled";
+    private const string DefaultTenant = "default";
+    private readonly byte[][] _configured = apiKeys.Value.ConfiguredKeyDigests();
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        var presented = header["Bearer ".Length..].Trim();
+        if (presented.Length is > 0 and <= 512)
+        {
+            if (MatchesConfiguredKey(presented))
+                return Success(DefaultTenant, "apikey:configured");
+            if (ApiKeyFormat.TryParse(presented, out var keyId, out var secret)
+                && await grains.GetGrain<IApiKeyGrain>(keyId).VerifyAsync(secret) is { } tenant)
+                return Success(tenant, $"apikey:{keyId}");
+        }
+
+        // Failures count cluster-wide per client; past the limit the challenge answers 429 instead of 401.
+        var decision = await limiter.HitAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
+        if (!decision.Allowed) Context.Items[ThrottledKey] = decision;
+        return AuthenticateResult.Fail("unknown or revoked API key");
+    }
+
+    /// <summary>Compares digests in constant time, and checks every configured key so timing tells nothing.</summary>
+    private bool MatchesConfiguredKey(string presented)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        var match = false;
+        foreach (var configured in _configured) match |= CryptographicOperations.FixedTimeEquals(digest, configured);
+        return match;
+    }
+
+    private AuthenticateResult Success(string tenant, string subject)
+    {
+        // An API key is the tenant's own credential: it may notify and read env profiles; admin is never granted.
+        var identity = new ClaimsIdentity(
+            [
+                new Claim("sub", subject),
+                new Claim(DovecoteClaims.Tenant, tenant),
+                new Claim(DovecoteClaims.Scope, $"{DovecoteClaims.NotifyScope} {DovecoteClaims.EnvReadScope}"),
+            ],
+            SchemeName, "sub", null);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items[ThrottledKey] is Grains.Interfaces.RateLimiting.RateLimitDecision throttled)
+            return ClusterRateLimiter.TooMany(throttled).ExecuteAsync(Context);
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"dovecote\"";
+        return Task.CompletedTask;
+    }
+}

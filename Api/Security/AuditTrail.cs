@@ -1,0 +1,22 @@
+using Dovecote.Grains.Interfaces.Audit;
+
+namespace Dovecote.Api.Security;
+
+/// <summary>Writes audit events to the tenant's day grain. Events name actors and targets, never secrets or message text.</summary>
+public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<AuditTrail> logger)
+{
+    public async Task RecordAsync(string tenant, string actor, string action, string target, string? detail = null, HttpContext? http = null)
+    {
+        var now = time.GetUtcNow();
+        var auditEvent = new AuditEvent(now, tenant, actor, action, target, detail, http?.Connection.RemoteIpAddress?.ToString());
+        using var scope = TenantContext.Enter(tenant);
+        await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, DateOnly.FromDateTime(now.UtcDateTime))).AppendAsync(auditEvent);
+        logger.LogInformation("Audit {Tenant} {Actor} {Action} {Target}", tenant, actor, action, target);
+    }
+
+    public async Task<IReadOnlyList<AuditEvent>> ReadAsync(string tenant, DateOnly day)
+    {
+        using var scope = TenantContext.Enter(tenant);
+        return await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, day)).ReadAsync();
+    }
+}

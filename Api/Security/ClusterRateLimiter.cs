@@ -1,0 +1,33 @@
+using Dovecote.Grains.Interfaces.RateLimiting;
+
+namespace Dovecote.Api.Security;
+
+/// <summary>Cluster-wide limits: every Api pod counts in the same grain, so scaling out does not multiply an attacker's budget.</summary>
+public sealed class ClusterRateLimiter(IGrainFactory grains)
+{
+    public static readonly (int Limit, TimeSpan Window) FailedAuthentication = (20, TimeSpan.FromMinutes(1));
+    public static readonly (int Limit, TimeSpan Window) Admin = (300, TimeSpan.FromMinutes(1));
+    public static readonly (int Limit, TimeSpan Window) FailedAdminToken = (10, TimeSpan.FromMinutes(5));
+
+    public Task<RateLimitDecision> HitAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
+        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").TryAcquireAsync(rule.Limit, rule.Window);
+
+    public static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    public static IResult TooMany(RateLimitDecision decision)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
+        var body = Results.Json(new { error = "rate_limited", error_description = $"Too many requests; retry in {seconds} s." },
+            statusCode: StatusCodes.Status429TooManyRequests);
+        return new RetryAfterResult(body, seconds);
+    }
+
+    private sealed class RetryAfterResult(IResult inner, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString();
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+namespace Dovecote.Api.Security;
+
+/// <summary>The claims every authenticated caller carries, whatever the credential.</summary>
+public static class DovecoteClaims
+{
+    public const string Tenant = "dovecote_tenant";
+    public const string Scope = "scope";
+
+    public const string NotifyScope = "dovecote:notify";
+    public const string EnvReadScope = "dovecote:env:read";
+
+    public static string TenantOf(ClaimsPrincipal user) =>
+        user.FindFirstValue(Tenant) ?? throw new InvalidOperationException("The caller carries no tenant.");
+
+    /// <summary>The caller's tenant, or a tool error naming the missing scope.</summary>
+    public static string RequireScope(ClaimsPrincipal user, string scope) =>
+        HasScope(user, scope) ? TenantOf(user) : throw new ModelContextProtocol.McpException($"this credential lacks the '{scope}' scope");
+
+    public static bool HasScope(ClaimsPrincipal user, string scope) =>
+        user.FindAll(Scope).Any(c => c.Value.Split(' ').Contains(scope, StringComparer.Ordinal));
+}

@@ -1,0 +1,219 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Dovecote.Grains.Interfaces.Tenants;
+using Dovecote.Grains.Security;
+
+namespace Dovecote.Grains.Tenants;
+
+/// <summary>
+/// One tenant: profile, password hash, channel index, the list of its API keys and its env profiles (encrypted).
+/// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="InvalidOperationException"/>.
+/// </summary>
+[GrainType("tenant")]
+public sealed partial class TenantGrain(
+    [PersistentState("tenant")] IPersistentState<TenantState> state,
+    SecretProtector secrets,
+    TimeProvider time,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain
+{
+    private const int MaxDisplayName = 100;
+    private const int MinPassword = 8;
+    private const int MaxPassword = 200;
+    private const int MaxChannels = 1_000;
+    private const int MaxKeyName = 100;
+    private const int MaxApiKeys = 100;
+    private const int KeyIdLength = 12;
+    private const string KeyIdAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
+    private const int MaxEnvProfiles = 20;
+    private const int MaxEnvValues = 100;
+    private const int MaxEnvValueBytes = 8 * 1024;
+    /// <summary>All profiles together, encrypted: the whole state is rewritten on every change, so it must stay small.</summary>
+    private const int MaxEnvStoredChars = 2 * 1024 * 1024;
+
+    private string Tenant => this.GetPrimaryKeyString();
+    private TenantState S => state.State;
+
+    async Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password)
+    {
+        if (!GrainKeys.IsValidTenant(Tenant))
+            throw new ArgumentException("a tenant id is 1 to 63 lowercase letters, digits and '-', starting with a letter or digit");
+        if (string.IsNullOrWhiteSpace(displayName) || displayName.Length > MaxDisplayName)
+            throw new ArgumentException($"displayName must be 1 to {MaxDisplayName} characters");
+        if (password is { Length: < MinPassword or > MaxPassword })
+            throw new ArgumentException($"password must be {MinPassword} to {MaxPassword} characters");
+
+        var created = !S.Exists;
+        if (created)
+        {
+            S.Exists = true;
+            S.CreatedAt = time.GetUtcNow();
+        }
+        S.DisplayName = displayName;
+        if (password is not null) S.PasswordHash = PasswordHash.Create(password);
+        await PersistAsync();
+        logger.LogInformation("Tenant {Tenant} {Change}; password {Password}", Tenant, created ? "created" : "updated", password is null ? "kept" : "set");
+        return Info();
+    }
+
+    Task<TenantInfo?> ITenantGrain.GetAsync() => Task.FromResult(S.Exists ? Info() : null);
+
+    Task<bool> ITenantGrain.VerifyPasswordAsync(string password)
+    {
+        // Always hashes (against a dummy when nothing is stored), so an unknown tenant answers no faster than a wrong password.
+        var candidate = password is { Length: <= MaxPassword } ? password : "";
+        return Task.FromResult(PasswordHash.Verify(candidate, S.Exists ? S.PasswordHash : null));
+    }
+
+    async Task ITenantGrain.AddChannelAsync(string channelId)
+    {
+        EnsureExists();
+        if (!GrainKeys.IsValidChannelId(channelId))
+            throw new ArgumentException("a channel id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        var at = S.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
+        if (at >= 0) return;
+        if (S.ChannelIds.Count >= MaxChannels)
+            throw new ArgumentException($"tenant '{Tenant}' already has {MaxChannels} channels");
+        S.ChannelIds.Insert(~at, channelId);
+        await PersistAsync();
+    }
+
+    async Task ITenantGrain.RemoveChannelAsync(string channelId)
+    {
+        EnsureExists();
+        var at = channelId is null ? -1 : S.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
+        if (at < 0) return;
+        S.ChannelIds.RemoveAt(at);
+        await PersistAsync();
+    }
+
+    Task<IReadOnlyList<string>> ITenantGrain.GetChannelIdsAsync()
+    {
+        EnsureExists();
+        return Task.FromResult<IReadOnlyList<string>>(S.ChannelIds.ToList());
+    }
+
+    async Task<CreatedApiKey> ITenantGrain.CreateApiKeyAsync(string? name)
+    {
+        EnsureExists();
+        if (string.IsNullOrWhiteSpace(name)) name = null;
+        if (name is { Length: > MaxKeyName })
+            throw new ArgumentException($"an API key name is at most {MaxKeyName} characters");
+        if (S.ApiKeys.Count >= MaxApiKeys)
+            throw new ArgumentException($"tenant '{Tenant}' already has {MaxApiKeys} API keys; revoke one first");
+
+        // 12 characters of 32 give 60 bits: a collision is refused by the key grain rather than silently re-bound.
+        var keyId = RandomNumberGenerator.GetString(KeyIdAlphabet, KeyIdLength);
+        var secret = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var entry = new ApiKeyEntry(keyId, name, $"{ApiKeyFormat.Prefix}{keyId}_", time.GetUtcNow());
+
+        // The lookup is registered before the tenant lists the key. If the write below fails, the lookup is an orphan
+        // whose secret was never handed out, so it can never verify; the other order could list a key that never works.
+        await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RegisterAsync(Tenant, SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+        S.ApiKeys.Add(entry);
+        await PersistAsync();
+        logger.LogInformation("Tenant {Tenant}: API key {KeyId} created", Tenant, keyId);
+        return new CreatedApiKey(ToInfo(entry), $"{ApiKeyFormat.Prefix}{keyId}_{secret}");
+    }
+
+    Task<IReadOnlyList<ApiKeyInfo>> ITenantGrain.ListApiKeysAsync()
+    {
+        EnsureExists();
+        return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(S.ApiKeys.Select(ToInfo).ToList());
+    }
+
+    async Task<bool> ITenantGrain.RevokeApiKeyAsync(string keyId)
+    {
+        EnsureExists();
+        // Only this tenant's own keys: a key id from elsewhere is "unknown", never revoked on another tenant's behalf.
+        var entry = S.ApiKeys.Find(k => k.KeyId == keyId);
+        if (entry is null) return false;
+
+        // Revoke where keys are verified first: should the write below fail, the key is already dead and a retry tidies the list.
+        await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RevokeAsync();
+        S.ApiKeys.Remove(entry);
+        await PersistAsync();
+        logger.LogInformation("Tenant {Tenant}: API key {KeyId} revoked", Tenant, keyId);
+        return true;
+    }
+
+    async Task ITenantGrain.SetEnvProfileAsync(string profile, IReadOnlyDictionary<string, string> values)
+    {
+        EnsureExists();
+        if (EnvProblem(profile, values) is { } problem) throw new ArgumentException(problem);
+        if (!S.EnvProfiles.ContainsKey(profile) && S.EnvProfiles.Count >= MaxEnvProfiles)
+            throw new ArgumentException($"tenant '{Tenant}' already has {MaxEnvProfiles} env profiles");
+
+        var protectedJson = secrets.Protect(JsonSerializer.Serialize(values), EnvBinding(profile));
+        var stored = S.EnvProfiles.Where(p => p.Key != profile).Sum(p => (long)p.Value.Length) + protectedJson.Length;
+        if (stored > MaxEnvStoredChars)
+            throw new ArgumentException($"the env profiles of tenant '{Tenant}' would exceed {MaxEnvStoredChars / 1024 / 1024} MiB together");
+
+        S.EnvProfiles[profile] = protectedJson;
+        await PersistAsync();
+        logger.LogInformation("Tenant {Tenant}: env profile {Profile} set ({Count} values)", Tenant, profile, values.Count);
+    }
+
+    Task<IReadOnlyDictionary<string, string>?> ITenantGrain.GetEnvProfileAsync(string profile)
+    {
+        EnsureExists();
+        if (profile is null || !S.EnvProfiles.TryGetValue(profile, out var protectedJson))
+            return Task.FromResult<IReadOnlyDictionary<string, string>?>(null);
+        var values = JsonSerializer.Deserialize<Dictionary<string, string>>(secrets.Unprotect(protectedJson, EnvBinding(profile)));
+        return Task.FromResult<IReadOnlyDictionary<string, string>?>(values);
+    }
+
+    /// <summary>Bound into the ciphertext, so a profile copied to another tenant or name does not decrypt.</summary>
+    private string EnvBinding(string profile) => $"{Tenant}/env/{profile}";
+
+    /// <summary>The first thing wrong with an env profile, or null. Never quotes a value.</summary>
+    private static string? EnvProblem(string profile, IReadOnlyDictionary<string, string> values)
+    {
+        if (profile is null || !EnvProfilePattern().IsMatch(profile))
+            return "an env profile name is 1 to 64 letters, digits, '.', '_' or '-'";
+        if (values is null) return "values are required";
+        if (values.Count > MaxEnvValues) return $"an env profile holds at most {MaxEnvValues} values";
+        foreach (var (key, value) in values)
+        {
+            if (key is null || !EnvKeyPattern().IsMatch(key))
+                return "variable names are 1 to 128 letters, digits and '_', not starting with a digit";
+            if (value is null) return $"{key} has no value";
+            if (Encoding.UTF8.GetByteCount(value) > MaxEnvValueBytes) return $"the value of {key} is longer than 8 KiB";
+        }
+        return null;
+    }
+
+    private void EnsureExists()
+    {
+        if (!S.Exists) throw new InvalidOperationException($"tenant '{Tenant}' does not exist");
+    }
+
+    /// <summary>On a failed write the in-memory state may be ahead of storage: drop the activation so it reloads.</summary>
+    private async Task PersistAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private TenantInfo Info() => new(
+        Tenant, S.DisplayName, S.PasswordHash is not null, S.ChannelIds.Count, S.ApiKeys.Count,
+        S.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), S.CreatedAt);
+
+    private static ApiKeyInfo ToInfo(ApiKeyEntry entry) => new(entry.KeyId, entry.Name, entry.Prefix, entry.CreatedAt);
+
+    // \z, not $: "$" would also accept a trailing newline.
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z")]
+    private static partial Regex EnvProfilePattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]{0,127}\z")]
+    private static partial Regex EnvKeyPattern();
+}

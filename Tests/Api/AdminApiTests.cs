@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dovecote.Api;
+using Dovecote.Tests.Channels;
+using Dovecote.Tests.Fakes;
+using ModelContextProtocol.Protocol;
+
+namespace Dovecote.Tests.Api;
+
+public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<JsonElement> JsonOf(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+
+    private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+
+    private async Task<string> CreateTenantAsync()
+    {
+        var tenant = $"t{Guid.NewGuid():N}"[..12];
+        using var admin = api.Admin();
+        var response = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}", new { displayName = "Acme Corp", password = "correct horse battery" }, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return tenant;
+    }
+
+    [Fact]
+    public async Task Seeded_channels_are_listed_and_deliver()
+    {
+        await using var client = await api.ConnectAsync();
+
+        var list = await client.CallToolAsync("list_channels", new Dictionary<string, object?>(), cancellationToken: Ct);
+        var channel = Assert.Single(list.StructuredContent!.Value.GetProperty("channels").EnumerateArray(), c => c.GetProperty("id").GetString() == "telegram-phone");
+        Assert.Equal("telegram", channel.GetProperty("type").GetString());
+        Assert.DoesNotContain("seed-token", list.StructuredContent!.Value.GetRawText());
+
+        var sent = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = "telegram-phone", ["message"] = "seeded hello" }, cancellationToken: Ct);
+        Assert.NotEqual(true, sent.IsError);
+        await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == ApiFixture.SeededChatId && m.Text == "seeded hello"));
+    }
+
+    [Theory]
+    [InlineData(null, HttpStatusCode.Unauthorized)]
+    [InlineData("not-the-token", HttpStatusCode.Unauthorized)]
+    public async Task Admin_needs_the_operator_token(string? token, HttpStatusCode expected)
+    {
+        using var admin = api.Admin(token);
+
+        var response = await admin.GetAsync("/admin/tenants/default", Ct);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Channels_are_managed_with_secrets_masked_and_bad_input_refused_with_reasons()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+        var url = $"/admin/tenants/{tenant}/channels/ops";
+
+        var put = await admin.PutAsJsonAsync(url, new { type = "telegram", name = "Ops", settings = new { botToken = "777777:super-secret-bot", chatId = 99 } }, Ct);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var body = await put.Content.ReadAsStringAsync(Ct);
+        Assert.DoesNotContain("super-secret-bot", body);
+        Assert.Contains("7777****", body);
+        var get = await admin.GetAsync(url, Ct);
+        Assert.Equal("99", (await JsonOf(get)).GetProperty("settings").GetProperty("chatId").GetString());
+
+        async Task<string> Refused(string path, object payload, HttpStatusCode status = HttpStatusCode.BadRequest)
+        {
+            var response = await admin.PutAsJsonAsync(path, payload, Ct);
+            Assert.Equal(status, response.StatusCode);
+            return (await JsonOf(response)).GetProperty("error_description").GetString()!;
+        }
+
+        Assert.Contains("type must be one of", await Refused(url, new { type = "fax", name = "x", settings = new { } }));
+        Assert.Equal("botToken is required", await Refused(url, new { type = "telegram", name = "x", settings = new { chatId = 1 } }));
+        Assert.Contains("whsec_", await Refused(url, new { type = "webhook", name = "x", settings = new { url = "https://example.com/h", secret = "plain" } }));
+        Assert.Contains("tenant id", await Refused("/admin/tenants/ACME!/channels/x", new { type = "slack", name = "x", settings = new { webhookUrl = "https://example.com" } }));
+        Assert.Contains("does not exist", await Refused("/admin/tenants/nobody-here/channels/x",
+            new { type = "slack", name = "x", settings = new { webhookUrl = "https://example.com/x" } }, HttpStatusCode.NotFound));
+
+        var malformed = await admin.PutAsync(url, new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync(url, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(url, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_minted_api_key_acts_for_its_tenant_only_and_stops_working_when_revoked()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+        var chat = ChannelTestKit.UniqueChatId();
+        await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/channels/mine", new { type = "telegram", name = "Mine", settings = new { botToken = "123456:minted-test", chatId = chat } }, Ct);
+        var created = await admin.PostAsJsonAsync($"/admin/tenants/{tenant}/api-keys", new { name = "ci" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var minted = await JsonOf(created);
+        var key = minted.GetProperty("key").GetString()!;
+        Assert.StartsWith(minted.GetProperty("prefix").GetString()!, key);
+
+        await using (var client = await api.ConnectAsync(key))
+        {
+            var list = await client.CallToolAsync("list_channels", new Dictionary<string, object?>(), cancellationToken: Ct);
+            Assert.Equal(["mine"], list.StructuredContent!.Value.GetProperty("channels").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
+            var seeded = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = "telegram-phone", ["message"] = "x" }, cancellationToken: Ct);
+            Assert.True(seeded.IsError); // tenant default's channel is not visible to this tenant
+            var mine = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = "mine", ["message"] = "from a minted key" }, cancellationToken: Ct);
+            Assert.NotEqual(true, mine.IsError);
+            await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == chat));
+        }
+
+        var keys = await JsonOf(await admin.GetAsync($"/admin/tenants/{tenant}/api-keys", Ct));
+        Assert.DoesNotContain(key, keys.GetRawText());
+        var keyId = minted.GetProperty("id").GetString();
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/admin/tenants/{tenant}/api-keys/{keyId}", Ct)).StatusCode);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => api.ConnectAsync(key));
+        Assert.Contains("401", refused.ToString());
+    }
+
+    [Fact]
+    public async Task Env_profiles_are_read_with_get_env_and_every_read_is_audited()
+    {
+        using var admin = api.Admin();
+        var put = await admin.PutAsJsonAsync("/admin/tenants/default/env/production", new { values = new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://db/prod" } }, Ct);
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        await using var client = await api.ConnectAsync();
+
+        var env = await client.CallToolAsync("get_env", new Dictionary<string, object?> { ["profile"] = "production" }, cancellationToken: Ct);
+        var missing = await client.CallToolAsync("get_env", new Dictionary<string, object?> { ["profile"] = "nope" }, cancellationToken: Ct);
+
+        Assert.Equal("postgres://db/prod", env.StructuredContent!.Value.GetProperty("values").GetProperty("DATABASE_URL").GetString());
+        Assert.True(missing.IsError);
+        var audit = await JsonOf(await admin.GetAsync("/admin/tenants/default/audit", Ct));
+        var actions = audit.EnumerateArray().Select(e => (e.GetProperty("action").GetString(), e.GetProperty("target").GetString())).ToList();
+        Assert.Contains(("env.put", "production"), actions);
+        Assert.Contains(("env.read", "production"), actions);
+        Assert.Contains(("env.read", "nope"), actions);
+        Assert.DoesNotContain("postgres://db/prod", audit.GetRawText());
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_and_redriven_through_admin()
+    {
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await api.AddTelegramChannelAsync("default", chat);
+        api.Telegram.Script(FakeTelegramServer.ChatNotFound());
+        await using var client = await api.ConnectAsync();
+        var sent = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "again", ["wait_seconds"] = 20 }, cancellationToken: Ct);
+        Assert.Equal("failed", sent.StructuredContent!.Value.GetProperty("deliveries")[0].GetProperty("status").GetString());
+        using var admin = api.Admin();
+
+        var dead = await JsonOf(await admin.GetAsync($"/admin/tenants/default/channels/{channel}/dead-letters", Ct));
+        Assert.Single(dead.EnumerateArray());
+        var redriven = await JsonOf(await admin.PostAsJsonAsync($"/admin/tenants/default/channels/{channel}/redrive", new { }, Ct));
+
+        Assert.Equal(1, redriven.GetProperty("redriven").GetInt32());
+        await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == chat && m.Text == "again"));
+    }
+
+    [Theory]
+    [InlineData("TELEGRAM_INSTANCES", "not json", "TELEGRAM_INSTANCES is not valid JSON")]
+    [InlineData("DISCORD_INSTANCES", """[{"id":"a"}]""", "DISCORD_INSTANCES[0]: webhookUrl is required")]
+    [InlineData("WEBHOOK_INSTANCES", """[{"url":"https://example.com","secret":"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]""", "WEBHOOK_INSTANCES[0].id is required")]
+    public void Invalid_seed_configuration_stops_start_up_naming_the_variable(string variable, string value, string message)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => DovecoteApi.Create([$"--{variable}={value}", "--DOVECOTE_DATA_DIR=/nonexistent/never-created"]));
+
+        Assert.Contains(message, error.Message);
+    }
+}

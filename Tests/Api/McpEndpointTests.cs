@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Dovecote.Tests.Channels;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Dovecote.Tests.Api;
+
+public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Tools_are_listed_with_snake_case_arguments_and_annotations()
+    {
+        await using var client = await api.ConnectAsync();
+
+        var tools = await client.ListToolsAsync(cancellationToken: Ct);
+
+        var send = Assert.Single(tools, t => t.Name == "send_notification").ProtocolTool;
+        var properties = send.InputSchema.GetProperty("properties");
+        foreach (var name in new[] { "channel", "channels", "message", "title", "url", "priority", "format", "idempotency_key", "wait_seconds" })
+            Assert.True(properties.TryGetProperty(name, out var property) && property.TryGetProperty("description", out _), $"{name} is missing or undescribed");
+        Assert.Equal(["message"], send.InputSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(send.Annotations?.ReadOnlyHint);
+        Assert.False(send.Annotations?.DestructiveHint);
+        Assert.NotNull(send.OutputSchema);
+        var status = Assert.Single(tools, t => t.Name == "get_delivery_status").ProtocolTool;
+        Assert.True(status.Annotations?.ReadOnlyHint);
+    }
+
+    [Fact]
+    public async Task Send_notification_delivers_and_reports_the_platform_message_id()
+    {
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await api.AddTelegramChannelAsync("default", chat);
+        await using var client = await api.ConnectAsync();
+
+        var result = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "Your **build** finished", ["title"] = "CI", ["wait_seconds"] = 20 },
+            cancellationToken: Ct);
+
+        Assert.NotEqual(true, result.IsError);
+        var delivery = result.StructuredContent!.Value.GetProperty("deliveries")[0];
+        Assert.Equal("delivered", delivery.GetProperty("status").GetString());
+        var sent = Assert.Single(api.Telegram.Messages, m => m.ChatId == chat);
+        Assert.Equal(sent.MessageId.ToString(), delivery.GetProperty("message_id").GetString());
+        Assert.Contains("<b>build</b>", sent.Text);
+        Assert.Contains(delivery.GetProperty("delivery_id").GetString()!, Text(result));
+
+        var status = await client.CallToolAsync("get_delivery_status",
+            new Dictionary<string, object?> { ["delivery_id"] = delivery.GetProperty("delivery_id").GetString() }, cancellationToken: Ct);
+        Assert.Equal("delivered", status.StructuredContent!.Value.GetProperty("status").GetString());
+        Assert.Equal([sent.MessageId.ToString()], status.StructuredContent!.Value.GetProperty("message_ids").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Bad_arguments_get_tool_errors_with_the_reason()
+    {
+        var channel = await api.AddTelegramChannelAsync("default", ChannelTestKit.UniqueChatId());
+        await using var client = await api.ConnectAsync();
+
+        async Task<string> ErrorOf(Dictionary<string, object?> arguments, string tool = "send_notification")
+        {
+            var result = await client.CallToolAsync(tool, arguments, cancellationToken: Ct);
+            Assert.True(result.IsError);
+            return Text(result);
+        }
+
+        Assert.Contains("does not exist", await ErrorOf(new() { ["channel"] = "nope", ["message"] = "hi" }));
+        Assert.Contains("priority must be", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["priority"] = "urgent" }));
+        Assert.Contains("give 'channel' or 'channels'", await ErrorOf(new() { ["message"] = "hi" }));
+        Assert.Contains("not a valid channel id", await ErrorOf(new() { ["channel"] = "../etc", ["message"] = "hi" }));
+        Assert.Contains("wait_seconds", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["wait_seconds"] = 99 }));
+        Assert.Contains("message must not be empty", await ErrorOf(new() { ["channel"] = channel, ["message"] = " " }));
+        Assert.Contains("is not one Dovecote issued", await ErrorOf(new() { ["delivery_id"] = "garbage" }, "get_delivery_status"));
+    }
+
+    [Fact]
+    public async Task A_tenant_cannot_reach_another_tenants_channel()
+    {
+        var theirs = await api.AddTelegramChannelAsync("globex", ChannelTestKit.UniqueChatId());
+        await using var client = await api.ConnectAsync(); // a key of tenant "default"
+
+        var result = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = theirs, ["message"] = "hi" }, cancellationToken: Ct);
+
+        Assert.True(result.IsError);
+        Assert.Contains("does not exist", Text(result)); // looked up in the caller's own tenant
+        Assert.DoesNotContain(api.Telegram.Messages, m => theirs.EndsWith(m.ChatId));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    [InlineData("dvc_abcdefgh1234_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    public async Task Missing_or_bad_credentials_get_401(string? bearer)
+    {
+        using var http = new HttpClient();
+        using var request = JsonRpc("tools/list");
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+
+        using var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task A_foreign_origin_gets_403()
+    {
+        using var http = new HttpClient();
+        using var request = JsonRpc("tools/list");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
+        request.Headers.Add("Origin", "https://evil.example");
+
+        using var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_refused_with_413()
+    {
+        using var http = new HttpClient();
+        using var request = JsonRpc("tools/call", new string('x', 300_000));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
+
+        using var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_needs_no_credentials()
+    {
+        using var http = new HttpClient();
+
+        var body = await http.GetStringAsync($"{api.BaseUrl}/health", Ct);
+
+        Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
+    }
+
+    private HttpRequestMessage JsonRpc(string method, string padding = "")
+    {
+        var json = $$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{"pad":"{{{padding}}}"}}""";
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        return request;
+    }
+
+    private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+}
