@@ -18,6 +18,8 @@ public static class DovecoteApi
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
 
+        // Bodies are small JSON; /mcp narrows this further.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
         builder.AddDovecoteSilo();
         builder.AddChannelSeeding();
 
@@ -33,12 +35,28 @@ public static class DovecoteApi
         builder.AddDovecoteMcp();
 
         var app = builder.Build();
-        app.UseOriginCheck();
+        app.UseOriginAndHostChecks();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok", service = "dovecote" }));
+        app.MapGet("/health/ready", ReadinessAsync);
         app.MapDovecoteMcp();
         app.MapDovecoteAdmin();
         return app;
+    }
+
+    /// <summary>Ready when a grain call round-trips: the silo (or the cluster, for a client) answers.</summary>
+    private static async Task<IResult> ReadinessAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var scope = TenantContext.Enter("readiness");
+            await grains.GetGrain<IChannelGrain>(GrainKeys.Channel("readiness", "probe")).GetInfoAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return Results.Json(new { status = "ready" });
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return Results.Json(new { status = "unavailable", error = e.GetType().Name }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
     }
 }

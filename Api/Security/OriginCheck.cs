@@ -2,32 +2,70 @@ using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Api.Security;
 
-/// <summary>Browsers send Origin; MCP requires a 403 for foreign ones (DNS rebinding, drive-by pages). Agents send none.</summary>
+/// <summary>Which browser origins and Host names the service answers (DNS-rebinding and drive-by-page defences).</summary>
 public sealed class OriginOptions
 {
     /// <summary>Comma-separated origins allowed besides the service's own, e.g. "https://inspector.example".</summary>
     [ConfigurationKeyName("DOVECOTE_ALLOWED_ORIGINS")]
     public string? AllowedOrigins { get; set; }
+
+    /// <summary>Comma-separated Host names accepted besides loopback and DOVECOTE_PUBLIC_URL's host; "*" accepts any.</summary>
+    [ConfigurationKeyName("DOVECOTE_ALLOWED_HOSTS")]
+    public string? AllowedHosts { get; set; }
+
+    [ConfigurationKeyName("DOVECOTE_PUBLIC_URL")]
+    public string? PublicUrl { get; set; }
 }
 
 public static class OriginCheck
 {
-    public static IApplicationBuilder UseOriginCheck(this IApplicationBuilder app)
+    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>
+    /// A foreign Origin gets 403 (MCP requires it); a Host that is not ours gets 400, so a rebound DNS name cannot reach
+    /// a local instance. Health checks are exempt: probes address pods by IP.
+    /// </summary>
+    public static IApplicationBuilder UseOriginAndHostChecks(this IApplicationBuilder app)
     {
-        var extra = app.ApplicationServices.GetRequiredService<IOptions<OriginOptions>>().Value.AllowedOrigins?
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        var allowed = new HashSet<string>(extra, StringComparer.OrdinalIgnoreCase);
+        var options = app.ApplicationServices.GetRequiredService<IOptions<OriginOptions>>().Value;
+        var origins = new HashSet<string>(List(options.AllowedOrigins), StringComparer.OrdinalIgnoreCase);
+        var hosts = new HashSet<string>(List(options.AllowedHosts).Concat(LoopbackHosts), StringComparer.OrdinalIgnoreCase);
+        if (Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var publicUrl))
+        {
+            hosts.Add(publicUrl.Host);
+            origins.Add(publicUrl.GetLeftPart(UriPartial.Authority));
+        }
+        var anyHost = hosts.Contains("*");
+
         return app.Use(async (context, next) =>
         {
+            if (context.Request.Path.StartsWithSegments("/health"))
+            {
+                await next(context);
+                return;
+            }
+            if (!anyHost && !hosts.Contains(context.Request.Host.Host))
+            {
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_host", "This Host is not served here; set DOVECOTE_PUBLIC_URL or DOVECOTE_ALLOWED_HOSTS.");
+                return;
+            }
             var origin = context.Request.Headers.Origin.ToString();
             var own = $"{context.Request.Scheme}://{context.Request.Host}";
-            if (origin.Length > 0 && !string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) && !allowed.Contains(origin))
+            if (origin.Length > 0 && !string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) && !origins.Contains(origin))
             {
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsJsonAsync(new { error = "forbidden_origin", error_description = $"Origin '{origin}' is not allowed." });
+                await RefuseAsync(context, StatusCodes.Status403Forbidden, "forbidden_origin", $"Origin '{origin}' is not allowed.");
                 return;
             }
             await next(context);
         });
+    }
+
+    private static string[] List(string? commaSeparated) =>
+        commaSeparated?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
+    private static Task RefuseAsync(HttpContext context, int status, string error, string description)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsJsonAsync(new { error, error_description = description });
     }
 }

@@ -142,6 +142,84 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Equal("ok", JsonDocument.Parse(body).RootElement.GetProperty("status").GetString());
     }
 
+    [Theory]
+    [InlineData("2025-06-18")]
+    [InlineData("2025-11-25")]
+    public async Task Clients_on_older_protocol_revisions_can_initialize_and_call_tools(string version)
+    {
+        var initialize = await RawAsync(JsonSerializer.Serialize(new
+        {
+            jsonrpc = "2.0", id = 1, method = "initialize",
+            @params = new { protocolVersion = version, capabilities = new { }, clientInfo = new { name = "raw", version = "1" } },
+        }));
+        Assert.Equal(version, initialize.GetProperty("result").GetProperty("protocolVersion").GetString());
+
+        var list = await RawAsync("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", version);
+        Assert.Contains(list.GetProperty("result").GetProperty("tools").EnumerateArray(), t => t.GetProperty("name").GetString() == "send_notification");
+    }
+
+    [Fact]
+    public async Task The_newest_revision_is_negotiated_by_the_csharp_client()
+    {
+        await using var client = await api.ConnectAsync();
+
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+    }
+
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("""{"jsonrpc":"2.0","id":3,"method":"no/such/method"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"send_notification","arguments":{"channel":"x","message":"hi","wait_seconds":"soon"}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"send_notification","arguments":{"channel":["a"],"message":{"nested":true}}}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}""")]
+    public async Task Malformed_requests_and_wrong_argument_types_get_clear_errors_never_500(string body)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+
+        using var response = await http.SendAsync(request, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.True((int)response.StatusCode < 500, $"{(int)response.StatusCode}: {text}");
+        Assert.True(text.Contains("\"error\"") || text.Contains("\"isError\":true"), text);
+    }
+
+    [Fact]
+    public async Task A_foreign_host_gets_400_but_health_still_answers()
+    {
+        using var http = new HttpClient();
+        using var request = JsonRpc("tools/list");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
+        request.Headers.Host = "rebound.attacker.example";
+        using var health = new HttpRequestMessage(HttpMethod.Get, $"{api.BaseUrl}/health/ready");
+        health.Headers.Host = "10.1.2.3:8080"; // a kubelet probe addresses the pod by IP
+
+        using var refused = await http.SendAsync(request, Ct);
+        using var ready = await http.SendAsync(health, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", JsonDocument.Parse(await ready.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("status").GetString());
+    }
+
+    /// <summary>POSTs one JSON-RPC message and returns the response message (read from the SSE stream).</summary>
+    private async Task<JsonElement> RawAsync(string body, string? protocolVersion = null)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
+        if (protocolVersion is not null) request.Headers.Add("MCP-Protocol-Version", protocolVersion);
+        using var response = await http.SendAsync(request, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, text);
+        var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).LastOrDefault(l => l.Length > 0) ?? text;
+        return JsonDocument.Parse(json).RootElement.Clone();
+    }
+
     private HttpRequestMessage JsonRpc(string method, string padding = "")
     {
         var json = $$$"""{"jsonrpc":"2.0","id":1,"method":"{{{method}}}","params":{"pad":"{{{padding}}}"}}""";
