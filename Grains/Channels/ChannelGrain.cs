@@ -17,6 +17,7 @@ public sealed class ChannelGrain(
     SecretProtector secrets,
     OutboundAddressGuard addressGuard,
     IOptions<DeliveryOptions> deliveryOptions,
+    DeliveryMetrics metrics,
     TimeProvider time,
     ILogger<ChannelGrain> logger) : Grain, IChannelGrain, IRemindable
 {
@@ -41,6 +42,7 @@ public sealed class ChannelGrain(
     {
         if (!S.Configured) return;
         LoadSettings();
+        metrics.PendingChanged(S.Type, S.Outbox.Count);
         if (S.Outbox.Count > 0)
         {
             // We may be here because the silo that held us died: make sure the reminder exists, then resume.
@@ -48,6 +50,12 @@ public sealed class ChannelGrain(
             _reminderRegistered = true;
             ScheduleDrain(TimeSpan.Zero);
         }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (S.Configured) metrics.PendingChanged(S.Type, -S.Outbox.Count);
+        return Task.CompletedTask;
     }
 
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
@@ -59,7 +67,11 @@ public sealed class ChannelGrain(
         if (problem is not null) throw new ArgumentException(problem);
 
         if (S.Configured && S.Type != config.Settings.Type)
+        {
             foreach (var message in S.Outbox) ResetProgress(message); // chunks differ between platforms
+            metrics.PendingChanged(S.Type, -S.Outbox.Count);
+            metrics.PendingChanged(config.Settings.Type, S.Outbox.Count);
+        }
 
         var wasEnabled = S.Enabled;
         S.Configured = true;
@@ -88,6 +100,7 @@ public sealed class ChannelGrain(
     {
         _drainTimer?.Dispose();
         _drainTimer = null;
+        metrics.PendingChanged(S.Type, -S.Outbox.Count);
         await state.ClearStateAsync();
         _settings = null;
         await SyncReminderAsync();
@@ -132,6 +145,7 @@ public sealed class ChannelGrain(
 
         // Acknowledged = durable: the state and the reminder that will resume delivery both exist before we answer.
         await Task.WhenAll(PersistAsync(), SyncReminderAsync());
+        metrics.PendingChanged(S.Type, 1);
         ScheduleDrain(TimeSpan.Zero);
         return EnqueueResult.Accept(message.DeliveryId, duplicate: false);
     }
@@ -178,6 +192,7 @@ public sealed class ChannelGrain(
             S.Outbox.Add(message);
         }
         await Task.WhenAll(PersistAsync(), SyncReminderAsync());
+        metrics.PendingChanged(S.Type, chosen.Count);
         ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel}: {Count} dead letters redriven", Key, chosen.Count);
         return chosen.Count;
@@ -275,6 +290,7 @@ public sealed class ChannelGrain(
             case OutcomeKind.RateLimited:
                 message.LastError = outcome.Error;
                 Pause(now, outcome.RetryAfter ?? TimeSpan.FromSeconds(1));
+                metrics.Paused(S.Type);
                 logger.LogInformation("Channel {Channel} rate limited until {Until}", Key, S.PausedUntil);
                 break;
 
@@ -292,7 +308,10 @@ public sealed class ChannelGrain(
                 if (message.Failures >= _options.MaxAttempts || now - message.AcceptedAt >= _options.MaxAge)
                     DeadLetter(message, $"gave up after {message.Failures} failed attempts: {outcome.Error}");
                 else
+                {
                     message.NextAttemptAt = now + Backoff(message.Failures, outcome.RetryAfter);
+                    metrics.Retried(S.Type);
+                }
                 break;
 
             case OutcomeKind.DeadDestination:
@@ -347,6 +366,8 @@ public sealed class ChannelGrain(
     {
         S.Outbox.Remove(message);
         _rendered = null;
+        metrics.PendingChanged(S.Type, -1);
+        metrics.Finished(S.Type, final, time.GetUtcNow() - message.AcceptedAt);
         S.History.Add(Status(message, final));
         if (S.History.Count > _options.HistoryCapacity) S.History.RemoveAt(0);
         if (_waiters.Remove(message.DeliveryId, out var waiting))

@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Dovecote.Grains.Hosting;
 
@@ -23,6 +25,7 @@ public static class DovecoteSiloExtensions
     public static IHostApplicationBuilder AddDovecoteSilo(this IHostApplicationBuilder builder)
     {
         var hosting = SiloHostOptions.From(builder.Configuration);
+        builder.AddDovecoteTelemetry();
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
@@ -64,6 +67,7 @@ public static class DovecoteSiloExtensions
         services.AddSingleton<IChannelSender, SlackSender>();
         services.AddSingleton<IChannelSender, WebhookSender>();
         services.AddSingleton<ChannelSenders>();
+        services.TryAddSingleton<DeliveryMetrics>();
 
         silo.UseSystemTextJsonGrainStorageSerializer();
         silo.AddIncomingGrainCallFilter<TenantIsolationFilter>();
@@ -77,4 +81,19 @@ public static class DovecoteSiloExtensions
         ConnectTimeout = TimeSpan.FromSeconds(10),
         ConnectCallback = connect,
     };
+
+    /// <summary>
+    /// OpenTelemetry metrics (delivery, Orleans, ASP.NET Core) exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+    /// the exporter reads the standard OTEL_* variables itself.
+    /// </summary>
+    public static IHostApplicationBuilder AddDovecoteTelemetry(this IHostApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) return builder;
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "dovecote"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(DeliveryMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddOtlpExporter());
+        return builder;
+    }
 }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Grains.Interfaces.Tenancy;
 using Dovecote.Tests.Channels;
@@ -15,11 +12,10 @@ namespace Dovecote.Tests.Hosting;
 public sealed class SiloProcessTests : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-silo-").FullName;
-    private readonly int _siloPort = FreePort();
-    private readonly int _gatewayPort = FreePort();
+    private readonly int _siloPort = DovecoteProcess.FreePort();
+    private readonly int _gatewayPort = DovecoteProcess.FreePort();
     private readonly FakeWebhookReceiver _webhooks = new();
-    private readonly System.Text.StringBuilder _output = new();
-    private Process? _silo;
+    private DovecoteProcess? _silo;
 
     public async ValueTask InitializeAsync() => await _webhooks.StartAsync();
 
@@ -39,8 +35,7 @@ public sealed class SiloProcessTests : IAsyncLifetime
             await _webhooks.WaitUntilAsync(() => _webhooks.Requests.Any(r => r.StatusCode == 503), because: "the silo tried to deliver");
         }
 
-        _silo.Kill(); // SIGKILL: no shutdown, no flush
-        await _silo.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await _silo.DisposeAsync(); // SIGKILL: no shutdown, no flush
         _webhooks.Down = false;
         var attemptsBeforeRestart = _webhooks.Requests.Count;
 
@@ -59,49 +54,35 @@ public sealed class SiloProcessTests : IAsyncLifetime
         _silo = StartSilo();
         using (await ConnectClientAsync()) { } // the first silo is up and owns the folder
 
-        using var second = StartSilo(FreePort(), FreePort());
-        await second.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await using var second = StartSilo(DovecoteProcess.FreePort(), DovecoteProcess.FreePort());
+        await second.WaitForExitAsync();
 
         Assert.NotEqual(0, second.ExitCode);
-        Assert.Contains(Path.Combine(_dataDirectory, "grains"), _output.ToString());
+        Assert.Contains(Path.Combine(_dataDirectory, "grains"), second.Output);
     }
 
-    private Process StartSilo() => StartSilo(_siloPort, _gatewayPort);
+    private DovecoteProcess StartSilo() => StartSilo(_siloPort, _gatewayPort);
 
-    private Process StartSilo(int siloPort, int gatewayPort)
+    private DovecoteProcess StartSilo(int siloPort, int gatewayPort) => DovecoteProcess.Start("Silo", new Dictionary<string, string>
     {
-        var start = new ProcessStartInfo("dotnet", [SiloAssembly()])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["DOVECOTE_DATA_DIR"] = _dataDirectory,
-                ["DOVECOTE_SILO_PORT"] = siloPort.ToString(),
-                ["DOVECOTE_GATEWAY_PORT"] = gatewayPort.ToString(),
-                ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
-                ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-                ["Delivery__ReminderPeriod"] = "00:00:02",
-                ["Delivery__InitialBackoff"] = "00:00:00.200",
-                ["Delivery__MaxBackoff"] = "00:00:01",
-                ["Delivery__MaxAttempts"] = "100",
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-        };
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+        ["DOVECOTE_DATA_DIR"] = _dataDirectory,
+        ["DOVECOTE_SILO_PORT"] = siloPort.ToString(),
+        ["DOVECOTE_GATEWAY_PORT"] = gatewayPort.ToString(),
+        ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
+        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+        ["Delivery__ReminderPeriod"] = "00:00:02",
+        ["Delivery__InitialBackoff"] = "00:00:00.200",
+        ["Delivery__MaxBackoff"] = "00:00:01",
+        ["Delivery__MaxAttempts"] = "100",
+        ["Logging__LogLevel__Default"] = "Warning",
+    });
 
     private async Task<IHost> ConnectClientAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            Assert.False(_silo!.HasExited, $"the silo exited with code {(_silo.HasExited ? _silo.ExitCode : 0)}");
+            Assert.False(_silo!.HasExited, $"the silo exited: {_silo.Output}");
             try
             {
                 var builder = Host.CreateApplicationBuilder();
@@ -118,29 +99,9 @@ public sealed class SiloProcessTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Silo.dll from the same build configuration as this test assembly.</summary>
-    private static string SiloAssembly()
-    {
-        var testDirectory = AppContext.BaseDirectory;
-        var root = new DirectoryInfo(testDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Dovecote.sln"))) root = root.Parent;
-        Assert.NotNull(root);
-        var configuration = new DirectoryInfo(testDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0
-        var path = Path.Combine(root.FullName, "Silo", "bin", configuration, "net10.0", "Dovecote.Silo.dll");
-        Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
-        return path;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
-        if (_silo is { HasExited: false }) { _silo.Kill(); await _silo.WaitForExitAsync(); }
+        if (_silo is not null) await _silo.DisposeAsync();
         await _webhooks.DisposeAsync();
         Directory.Delete(_dataDirectory, recursive: true);
     }

@@ -1,0 +1,107 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Dovecote.Tests.Fakes;
+
+namespace Dovecote.Tests.Hosting;
+
+/// <summary>The one-command embedded Dovecote (the Api executable), killed with SIGKILL and started again.</summary>
+public sealed class ApiProcessTests : IAsyncLifetime
+{
+    private const string ApiKey = "process-test-key-31d7c2";
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-api-process-").FullName;
+    private readonly int _httpPort = DovecoteProcess.FreePort();
+    private readonly FakeWebhookReceiver _webhooks = new();
+    private string _webhookUrl = "", _webhookSecret = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        await _webhooks.StartAsync();
+        (_webhookUrl, _webhookSecret) = _webhooks.CreateEndpoint();
+    }
+
+    [Fact]
+    public async Task Messages_queued_for_a_down_destination_survive_kill_9_and_are_delivered_after_restart_with_no_new_call()
+    {
+        _webhooks.Down = true;
+        await using (var api = StartApi())
+        {
+            await WaitUntilReadyAsync(api);
+            for (var i = 0; i < 3; i++)
+            {
+                var result = await SendAsync($"queued {i}");
+                Assert.Equal("queued", result.GetProperty("deliveries")[0].GetProperty("status").GetString());
+            }
+            await _webhooks.WaitUntilAsync(() => _webhooks.Requests.Any(r => r.StatusCode == 503), because: "the Api tried to deliver");
+        } // disposing kills with SIGKILL
+
+        _webhooks.Down = false;
+        await using var restarted = StartApi();
+
+        await _webhooks.WaitUntilAsync(() => _webhooks.Deliveries.Select(d => d.WebhookId).Distinct().Count() == 3, TimeSpan.FromSeconds(90),
+            "all three acknowledged messages after the restart");
+        var messages = _webhooks.Deliveries.Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString()).Distinct();
+        Assert.Equal(["queued 0", "queued 1", "queued 2"], messages);
+    }
+
+    private DovecoteProcess StartApi() => DovecoteProcess.Start("Api", new Dictionary<string, string>
+    {
+        ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_httpPort}",
+        ["DOVECOTE_DATA_DIR"] = _dataDirectory,
+        ["DOVECOTE_SILO_PORT"] = DovecoteProcess.FreePort().ToString(),
+        ["DOVECOTE_GATEWAY_PORT"] = DovecoteProcess.FreePort().ToString(),
+        ["DOVECOTE_API_KEYS"] = ApiKey,
+        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+        ["WEBHOOK_INSTANCES"] = JsonSerializer.Serialize(new[] { new { id = "ops", url = _webhookUrl, secret = _webhookSecret } }),
+        ["Delivery__ReminderPeriod"] = "00:00:02",
+        ["Delivery__InitialBackoff"] = "00:00:00.200",
+        ["Delivery__MaxBackoff"] = "00:00:01",
+        ["Delivery__MaxAttempts"] = "100",
+        ["Logging__LogLevel__Default"] = "Warning",
+    });
+
+    private async Task WaitUntilReadyAsync(DovecoteProcess api)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            Assert.False(api.HasExited, $"the Api exited: {api.Output}");
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{_httpPort}/health/ready", TestContext.Current.CancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            Assert.True(DateTime.UtcNow < deadline, $"the Api did not become ready: {api.Output}");
+            await Task.Delay(200, TestContext.Current.CancellationToken); // polling a starting process
+        }
+    }
+
+    /// <summary>send_notification over plain JSON-RPC, as any MCP client would send it.</summary>
+    private async Task<JsonElement> SendAsync(string message)
+    {
+        using var http = new HttpClient();
+        var body = JsonSerializer.Serialize(new
+        {
+            jsonrpc = "2.0", id = 1, method = "tools/call",
+            @params = new { name = "send_notification", arguments = new { channel = "webhook-ops", message, wait_seconds = 0 } },
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_httpPort}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).Last(l => l.Length > 0);
+        var result = JsonDocument.Parse(json).RootElement.GetProperty("result");
+        Assert.False(result.TryGetProperty("isError", out var isError) && isError.GetBoolean(), text);
+        return result.GetProperty("structuredContent").Clone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _webhooks.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
