@@ -2,12 +2,12 @@ using Dovecote.Api.Admin;
 using Dovecote.Api.Configuration;
 using Dovecote.Api.Mcp;
 using Dovecote.Api.Security;
-using Dovecote.Grains.Hosting;
+using Dovecote.Api.Hosting;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Dovecote.Api;
 
-/// <summary>The whole front end on one screen: the embedded silo, authentication, MCP, health.</summary>
+/// <summary>The whole front end on one screen: Orleans (embedded silo or cluster client), authentication, MCP, admin, health.</summary>
 public static class DovecoteApi
 {
     public const string DefaultUrl = "http://localhost:8080";
@@ -20,7 +20,7 @@ public static class DovecoteApi
 
         // Bodies are small JSON; /mcp narrows this further.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.AddDovecoteSilo();
+        builder.AddDovecoteOrleans();
         builder.AddChannelSeeding();
 
         builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration);
