@@ -41,6 +41,8 @@ public static class DovecoteApi
         app.MapGet("/health", () => Results.Json(new { status = "ok", service = "dovecote" }));
         app.MapGet("/health/ready", ReadinessAsync);
         app.MapDovecoteMcp();
+        // Test-only (Api/Testing): the MCP conformance suite's fixtures at /conformance/mcp, never mapped outside "Testing".
+        if (app.Environment.IsEnvironment("Testing")) Testing.ConformanceEndpoint.MapConformanceEndpoint(app);
         app.MapDovecoteAdmin();
         return app;
     }

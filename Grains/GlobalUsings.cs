@@ -3,4 +3,5 @@ global using Dovecote.Grains.Interfaces.Tenancy;
 global using Microsoft.Extensions.Logging;
 global using Microsoft.Extensions.Options;
 global using Orleans;
+global using Orleans.Concurrency;
 global using Orleans.Runtime;

@@ -1,4 +1,6 @@
-using Dovecote.Api.Security;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ModelContextProtocol;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Dovecote.Api.Mcp;
@@ -10,10 +12,12 @@ public static class McpEndpointExtensions
 
     public static WebApplicationBuilder AddDovecoteMcp(this WebApplicationBuilder builder)
     {
+        // The output schemas mark nullable fields required, so nulls must be written, not skipped (clients validate).
+        var results = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
         builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = "dovecote", Version = "1.0.0" })
             .WithHttpTransport(o => o.Stateless = true) // any Api pod can answer any request
-            .WithTools<NotificationTools>()
-            .WithTools<ChannelTools>();
+            .WithTools<NotificationTools>(results)
+            .WithTools<ChannelTools>(results);
         return builder;
     }
 

@@ -7,7 +7,8 @@ namespace Dovecote.Grains.Audit;
 /// The audit events of one tenant for one UTC day, keyed "{tenant}/{yyyy-MM-dd}". Append-only and durable before
 /// an append returns; a reminder armed by the day's first event deletes the day once it is 90 days old.
 /// </summary>
-[GrainType("audit")]
+// Reentrant so concurrent appends share state writes (Orleans coalesces queued writes) instead of queueing one turn each.
+[GrainType("audit"), Reentrant]
 public sealed class AuditLogGrain(
     [PersistentState("audit")] IPersistentState<AuditLogState> state,
     TimeProvider time,

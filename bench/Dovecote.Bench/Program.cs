@@ -1,5 +1,6 @@
-// Delivery-core benchmark: durable accepts and deliveries on the embedded storage, on this machine.
-// Usage: dotnet run -c Release --project bench/Dovecote.Bench [-- --messages 20000 --channels 1000]
+// Benchmarks on this machine. Usage: dotnet run -c Release --project bench/Dovecote.Bench -- [delivery|mcp] [options]
+//   delivery (default): durable accepts and deliveries on the embedded storage (--messages 20000 --channels 1000)
+//   mcp: send_notification over HTTP next to a no-op tool on the same server (--seconds 10 --connections 32)
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -8,6 +9,12 @@ using Dovecote.Grains.Hosting;
 using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Grains.Interfaces.Tenancy;
 using Dovecote.Grains.Storage;
+
+if (args.FirstOrDefault() == "mcp")
+{
+    await Dovecote.Bench.McpLoad.RunAsync(ArgValue("--seconds", 10), ArgValue("--connections", 32));
+    return;
+}
 
 var messages = ArgValue("--messages", 20_000);
 var channelCount = ArgValue("--channels", 1_000);
@@ -102,7 +109,7 @@ static int FreePort()
 }
 
 /// <summary>A webhook endpoint that answers 200 at once and counts what it got.</summary>
-sealed class Receiver : IAsyncDisposable
+internal sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _received;

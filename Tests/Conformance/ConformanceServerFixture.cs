@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
+using Dovecote.Api;
+using Dovecote.Api.Testing;
+using Microsoft.AspNetCore.Builder;
+
+namespace Dovecote.Tests.Conformance;
+
+/// <summary>
+/// The real Api (embedded silo included) on Kestrel at a loopback port in the "Testing" environment, which maps the
+/// unauthenticated MCP conformance endpoint beside the production /mcp. Like ApiFixture, plus the environment.
+/// </summary>
+public sealed class ConformanceServerFixture : IAsyncLifetime
+{
+    public const string ApiKey = "conformance-key-2f9a61c3";
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-conformance-").FullName;
+    private WebApplication? _app;
+
+    /// <summary>http://127.0.0.1:PORT: a loopback URL, as the dns-rebinding-protection scenario requires.</summary>
+    public string BaseUrl { get; private set; } = "";
+    public string ConformanceUrl => BaseUrl + ConformanceEndpoint.Route;
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = DovecoteApi.Create(
+        [
+            $"--environment={ConformanceEndpoint.EnvironmentName}",
+            "--urls=http://127.0.0.1:0",
+            $"--DOVECOTE_DATA_DIR={_dataDirectory}",
+            $"--DOVECOTE_SILO_PORT={FreePort()}",
+            $"--DOVECOTE_GATEWAY_PORT={FreePort()}",
+            $"--DOVECOTE_API_KEYS={ApiKey}",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await _app.StartAsync();
+        BaseUrl = _app.Urls.First();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+        Directory.Delete(_dataDirectory, recursive: true);
+    }
+}
