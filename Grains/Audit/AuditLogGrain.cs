@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dovecote.Grains.Interfaces.Audit;
+using Dovecote.Grains.Storage;
 
 namespace Dovecote.Grains.Audit;
 
@@ -46,15 +47,7 @@ public sealed class AuditLogGrain(
             await this.RegisterOrUpdateReminder(ExpireReminder, ExpiryDueTime(day), TimeSpan.FromDays(1));
 
         S.Events.Add(auditEvent);
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle(); // the unsaved event must not be served by this activation
-            throw;
-        }
+        await state.WriteOrReloadAsync(this); // an unsaved event must not be served by this activation
     }
 
     Task<IReadOnlyList<AuditEvent>> IAuditLogGrain.ReadAsync() => Task.FromResult<IReadOnlyList<AuditEvent>>(S.Events.ToList());

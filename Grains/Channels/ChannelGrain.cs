@@ -3,6 +3,7 @@ using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
 using Dovecote.Grains.Security;
 using Polly;
+using Dovecote.Grains.Storage;
 
 namespace Dovecote.Grains.Channels;
 
@@ -89,7 +90,7 @@ public sealed class ChannelGrain(
         {
             S.DisabledReason ??= "disabled by an operator";
         }
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         LoadSettings();
         if (S.Outbox.Count > 0) ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel} configured: {Type}, enabled {Enabled}", Key, S.Type, S.Enabled);
@@ -144,7 +145,7 @@ public sealed class ChannelGrain(
         }
 
         // Acknowledged = durable: the state and the reminder that will resume delivery both exist before we answer.
-        await Task.WhenAll(PersistAsync(), SyncReminderAsync());
+        await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
         metrics.PendingChanged(S.Type, 1);
         ScheduleDrain(TimeSpan.Zero);
         return EnqueueResult.Accept(message.DeliveryId, duplicate: false);
@@ -191,7 +192,7 @@ public sealed class ChannelGrain(
             S.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
             S.Outbox.Add(message);
         }
-        await Task.WhenAll(PersistAsync(), SyncReminderAsync());
+        await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
         metrics.PendingChanged(S.Type, chosen.Count);
         ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel}: {Count} dead letters redriven", Key, chosen.Count);
@@ -267,7 +268,7 @@ public sealed class ChannelGrain(
         // The channel may have been deleted or reconfigured while the send was in flight.
         if (!S.Configured || S.Outbox.Count == 0 || !ReferenceEquals(S.Outbox[0], message)) return TimeSpan.Zero;
         Apply(message, outcome, chunks.Count, time.GetUtcNow());
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         return TimeSpan.Zero;
     }
 
@@ -387,20 +388,6 @@ public sealed class ChannelGrain(
     {
         message.ChunksSent = 0;
         message.MessageIds.Clear();
-    }
-
-    /// <summary>On a failed write the in-memory state may be ahead of storage: drop the activation so it reloads.</summary>
-    private async Task PersistAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
     }
 
     /// <summary>Keeps a reminder exactly while messages are pending. Serialized, so a late unregister never removes a newer registration.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dovecote.Grains.Interfaces.Tenants;
+using Dovecote.Grains.Storage;
 
 namespace Dovecote.Grains.Tenants;
 
@@ -32,7 +33,7 @@ public sealed class ApiKeyGrain(
         S.SecretHash = secretHash.ToArray();
         S.Revoked = false;
         S.CreatedAt = time.GetUtcNow();
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     Task<string?> IApiKeyGrain.VerifyAsync(string secret)
@@ -47,21 +48,8 @@ public sealed class ApiKeyGrain(
         if (S.Tenant is null || S.Revoked) return;
         S.Revoked = true;
         S.SecretHash = []; // nothing left to guess against
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         logger.LogInformation("API key {KeyId} of tenant {Tenant} revoked", KeyId, S.Tenant);
     }
 
-    /// <summary>On a failed write the in-memory state may be ahead of storage: drop the activation so it reloads.</summary>
-    private async Task PersistAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
-    }
 }

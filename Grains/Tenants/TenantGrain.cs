@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Grains.Security;
+using Dovecote.Grains.Storage;
 
 namespace Dovecote.Grains.Tenants;
 
@@ -53,7 +54,7 @@ public sealed partial class TenantGrain(
         }
         S.DisplayName = displayName;
         if (password is not null) S.PasswordHash = PasswordHash.Create(password);
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant} {Change}; password {Password}", Tenant, created ? "created" : "updated", password is null ? "kept" : "set");
         return Info();
     }
@@ -77,7 +78,7 @@ public sealed partial class TenantGrain(
         if (S.ChannelIds.Count >= MaxChannels)
             throw new ArgumentException($"tenant '{Tenant}' already has {MaxChannels} channels");
         S.ChannelIds.Insert(~at, channelId);
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     async Task ITenantGrain.RemoveChannelAsync(string channelId)
@@ -86,7 +87,7 @@ public sealed partial class TenantGrain(
         var at = channelId is null ? -1 : S.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
         if (at < 0) return;
         S.ChannelIds.RemoveAt(at);
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     Task<IReadOnlyList<string>> ITenantGrain.GetChannelIdsAsync()
@@ -113,7 +114,7 @@ public sealed partial class TenantGrain(
         // whose secret was never handed out, so it can never verify; the other order could list a key that never works.
         await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RegisterAsync(Tenant, SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
         S.ApiKeys.Add(entry);
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: API key {KeyId} created", Tenant, keyId);
         return new CreatedApiKey(ToInfo(entry), $"{ApiKeyFormat.Prefix}{keyId}_{secret}");
     }
@@ -134,7 +135,7 @@ public sealed partial class TenantGrain(
         // Revoke where keys are verified first: should the write below fail, the key is already dead and a retry tidies the list.
         await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RevokeAsync();
         S.ApiKeys.Remove(entry);
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: API key {KeyId} revoked", Tenant, keyId);
         return true;
     }
@@ -152,7 +153,7 @@ public sealed partial class TenantGrain(
             throw new ArgumentException($"the env profiles of tenant '{Tenant}' would exceed {MaxEnvStoredChars / 1024 / 1024} MiB together");
 
         S.EnvProfiles[profile] = protectedJson;
-        await PersistAsync();
+        await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: env profile {Profile} set ({Count} values)", Tenant, profile, values.Count);
     }
 
@@ -188,20 +189,6 @@ public sealed partial class TenantGrain(
     private void EnsureExists()
     {
         if (!S.Exists) throw new InvalidOperationException($"tenant '{Tenant}' does not exist");
-    }
-
-    /// <summary>On a failed write the in-memory state may be ahead of storage: drop the activation so it reloads.</summary>
-    private async Task PersistAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
     }
 
     private TenantInfo Info() => new(

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Dovecote.Api;
 using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Grains.Interfaces.Tenancy;
@@ -30,8 +28,8 @@ public sealed class ApiFixture : IAsyncLifetime
         [
             "--urls=http://127.0.0.1:0",
             $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePort()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePort()}",
+            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
+            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
             $"--DOVECOTE_API_KEYS=other-key-1, {ConfiguredKey}",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             $"--TELEGRAM_API_BASE_URL={Telegram.BaseUrl}",
@@ -72,13 +70,6 @@ public sealed class ApiFixture : IAsyncLifetime
             AdditionalHeaders = headers,
         });
         return await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

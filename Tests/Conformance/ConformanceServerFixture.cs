@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Dovecote.Api;
 using Dovecote.Api.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -27,20 +25,13 @@ public sealed class ConformanceServerFixture : IAsyncLifetime
             $"--environment={ConformanceEndpoint.EnvironmentName}",
             "--urls=http://127.0.0.1:0",
             $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePort()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePort()}",
+            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
+            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
             $"--DOVECOTE_API_KEYS={ApiKey}",
             "--Logging:LogLevel:Default=Warning",
         ]);
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -10,7 +10,7 @@ public sealed class ApiProcessTests : IAsyncLifetime
 {
     private const string ApiKey = "process-test-key-31d7c2";
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-api-process-").FullName;
-    private readonly int _httpPort = DovecoteProcess.FreePort();
+    private readonly int _httpPort = FreePorts.Next();
     private readonly FakeWebhookReceiver _webhooks = new();
     private string _webhookUrl = "", _webhookSecret = "";
 
@@ -48,8 +48,8 @@ public sealed class ApiProcessTests : IAsyncLifetime
     {
         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_httpPort}",
         ["DOVECOTE_DATA_DIR"] = _dataDirectory,
-        ["DOVECOTE_SILO_PORT"] = DovecoteProcess.FreePort().ToString(),
-        ["DOVECOTE_GATEWAY_PORT"] = DovecoteProcess.FreePort().ToString(),
+        ["DOVECOTE_SILO_PORT"] = FreePorts.Next().ToString(),
+        ["DOVECOTE_GATEWAY_PORT"] = FreePorts.Next().ToString(),
         ["DOVECOTE_API_KEYS"] = ApiKey,
         ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
         ["WEBHOOK_INSTANCES"] = JsonSerializer.Serialize(new[] { new { id = "ops", url = _webhookUrl, secret = _webhookSecret } }),

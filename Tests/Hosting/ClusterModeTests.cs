@@ -11,7 +11,7 @@ namespace Dovecote.Tests.Hosting;
 public sealed class ClusterModeTests : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-cluster-mode-").FullName;
-    private readonly int _gatewayPort = DovecoteProcess.FreePort();
+    private readonly int _gatewayPort = FreePorts.Next();
     private readonly FakeWebhookReceiver _webhooks = new();
     private DovecoteProcess? _silo;
     private WebApplication? _api;
@@ -24,7 +24,7 @@ public sealed class ClusterModeTests : IAsyncLifetime
         _silo = DovecoteProcess.Start("Silo", new Dictionary<string, string>
         {
             ["DOVECOTE_DATA_DIR"] = _dataDirectory,
-            ["DOVECOTE_SILO_PORT"] = DovecoteProcess.FreePort().ToString(),
+            ["DOVECOTE_SILO_PORT"] = FreePorts.Next().ToString(),
             ["DOVECOTE_GATEWAY_PORT"] = _gatewayPort.ToString(),
             ["DOVECOTE_SERVICE_ID"] = "cluster-mode-test",
             ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",

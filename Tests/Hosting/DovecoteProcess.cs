@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Dovecote.Tests.Hosting;
@@ -52,13 +50,6 @@ public sealed class DovecoteProcess : IAsyncDisposable
         var path = Path.Combine(root.FullName, project, "bin", configuration, "net10.0", $"Dovecote.{project}.dll");
         Assert.True(File.Exists(path), $"{path} is missing: build the solution first");
         return path;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -12,8 +12,8 @@ namespace Dovecote.Tests.Hosting;
 public sealed class SiloProcessTests : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-silo-").FullName;
-    private readonly int _siloPort = DovecoteProcess.FreePort();
-    private readonly int _gatewayPort = DovecoteProcess.FreePort();
+    private readonly int _siloPort = FreePorts.Next();
+    private readonly int _gatewayPort = FreePorts.Next();
     private readonly FakeWebhookReceiver _webhooks = new();
     private DovecoteProcess? _silo;
 
@@ -54,7 +54,7 @@ public sealed class SiloProcessTests : IAsyncLifetime
         _silo = StartSilo();
         using (await ConnectClientAsync()) { } // the first silo is up and owns the folder
 
-        await using var second = StartSilo(DovecoteProcess.FreePort(), DovecoteProcess.FreePort());
+        await using var second = StartSilo(FreePorts.Next(), FreePorts.Next());
         await second.WaitForExitAsync();
 
         Assert.NotEqual(0, second.ExitCode);
