@@ -15,7 +15,9 @@ public sealed class SiloFailoverTests
         await using var webhooks = new FakeWebhookReceiver();
         await webhooks.StartAsync();
         var log = new GrainStateLog(new GrainStateLogOptions { Directory = Path.Combine(dataDirectory, "grains") }, NullLogger<GrainStateLog>.Instance);
-        var cluster = DeliveryClusterFixture.BuildCluster(log, dataDirectory, DeliveryClusterFixture.DeliverySettings("http://127.0.0.1:9"));
+        var settings = DeliveryClusterFixture.DeliverySettings("http://127.0.0.1:9");
+        settings["Delivery:MaxAttempts"] = "100"; // the outage must not exhaust the retry budget, however slow the machine
+        var cluster = DeliveryClusterFixture.BuildCluster(log, dataDirectory, settings);
         try
         {
             await cluster.DeployAsync(TestContext.Current.CancellationToken);
