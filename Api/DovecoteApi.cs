@@ -29,9 +29,12 @@ public static class DovecoteApi
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddHttpContextAccessor();
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        // Endpoints name the schemes they accept (/mcp: API keys, later OAuth tokens); /admin checks its own token.
+        builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(options => options.AddPolicy(McpEndpointExtensions.CallerPolicy, policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()));
         builder.AddDovecoteMcp();
 
         var app = builder.Build();

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace Dovecote.Api.Mcp;
@@ -11,24 +12,28 @@ namespace Dovecote.Api.Mcp;
 [McpServerToolType]
 public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpContextAccessor http)
 {
-    [McpServerTool(Name = "list_channels", Title = "List channels", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [McpServerTool(Name = "list_channels", Title = "List channels", ReadOnly = true, Idempotent = true, OpenWorld = false,
+        UseStructuredContent = true, OutputSchemaType = typeof(ChannelListResult))]
     [Description("Lists the channels you can send to with send_notification: id, type (telegram, discord, slack, webhook), name, whether it is enabled, its health and how many messages are pending.")]
-    public async Task<ChannelListResult> ListChannelsAsync(ClaimsPrincipal user)
+    public async Task<CallToolResult> ListChannelsAsync(ClaimsPrincipal user)
     {
         var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.NotifyScope);
         using var scope = TenantContext.Enter(tenant);
         var owner = grains.GetGrain<ITenantGrain>(tenant);
-        if (await owner.GetAsync() is null) return new ChannelListResult([]);
-
-        var infos = await Task.WhenAll((await owner.GetChannelIdsAsync()).Select(id => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, id)).GetInfoAsync()));
-        return new ChannelListResult(infos.OfType<ChannelInfo>()
+        var ids = await owner.GetAsync() is null ? [] : await owner.GetChannelIdsAsync();
+        var infos = await Task.WhenAll(ids.Select(id => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, id)).GetInfoAsync()));
+        var channels = infos.OfType<ChannelInfo>()
             .Select(c => new ChannelSummary(c.ChannelId, c.Type.ToString().ToLowerInvariant(), c.Name, c.Enabled, c.Health.ToString().ToLowerInvariant(), c.Pending))
-            .ToList());
+            .ToList();
+        return ToolResults.Create(new ChannelListResult(channels), channels.Count == 0
+            ? "No channels are configured for you yet."
+            : string.Join('\n', channels.Select(c => $"{c.Id}: {c.Type} '{c.Name}', {(c.Enabled ? "enabled" : "disabled")}, {c.Health}, {c.Pending} pending")));
     }
 
-    [McpServerTool(Name = "get_env", Title = "Read an env profile", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [McpServerTool(Name = "get_env", Title = "Read an env profile", ReadOnly = true, Idempotent = true, OpenWorld = false,
+        UseStructuredContent = true, OutputSchemaType = typeof(EnvProfileResult))]
     [Description("Returns the named environment profile (key/value settings) stored for your tenant. Needs the dovecote:env:read scope; every read is audited.")]
-    public async Task<EnvProfileResult> GetEnvAsync(
+    public async Task<CallToolResult> GetEnvAsync(
         ClaimsPrincipal user,
         [Description("The profile name, e.g. 'production'.")] string profile)
     {
@@ -39,7 +44,7 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
         await audit.RecordAsync(tenant, user.FindFirstValue("sub") ?? "unknown", "env.read", profile, values is null ? "not found" : null, http.HttpContext);
         return values is null
             ? throw new McpException($"no env profile '{profile}'")
-            : new EnvProfileResult(profile, values);
+            : ToolResults.Create(new EnvProfileResult(profile, values), $"Env profile '{profile}':\n" + string.Join('\n', values.Select(v => $"{v.Key}={v.Value}")));
     }
 }
 

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Dovecote.Api.Security;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace Dovecote.Api.Mcp;
@@ -16,11 +17,12 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
     public const int MaxChannelsPerCall = 20;
     public const int MaxWaitSeconds = 30;
 
-    [McpServerTool(Name = "send_notification", Title = "Send a notification", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = true, UseStructuredContent = true)]
+    [McpServerTool(Name = "send_notification", Title = "Send a notification", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = true,
+        UseStructuredContent = true, OutputSchemaType = typeof(SendNotificationResult))]
     [Description("Sends a message to a person through one or more of your configured channels (Telegram, Discord, Slack, webhooks). " +
         "The message is accepted durably and delivered with retries; the result says, per channel, whether it was delivered, is still queued or retrying, or failed. " +
         "Use list_channels to find channel ids.")]
-    public async Task<SendNotificationResult> SendNotificationAsync(
+    public async Task<CallToolResult> SendNotificationAsync(
         ClaimsPrincipal user,
         [Description("The message, in Markdown unless format is 'plain'. Long messages are split into several platform messages.")] string message,
         [Description("The channel id to deliver to. Give this or 'channels'.")] string? channel = null,
@@ -65,12 +67,15 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
         var results = await Task.WhenAll(accepted.Select(async a => a.Result.Accepted
             ? Describe(a.Id, await Channel(tenant, a.Id).WaitForDeliveryAsync(a.Result.DeliveryId!, wait), a.Result)
             : new DeliveryResult(a.Id, null, "failed", null, a.Result.Error, false)));
-        return new SendNotificationResult(results);
+        return ToolResults.Create(new SendNotificationResult(results), string.Join('\n', results.Select(r =>
+            $"{r.Channel}: {r.Status}" + (r.MessageId is null ? "" : $" (message {r.MessageId})") + (r.Error is null ? "" : $", {r.Error}")
+            + (r.DeliveryId is null ? "" : $" [delivery_id {r.DeliveryId}]") + (r.Duplicate ? " (already sent with this idempotency_key)" : ""))));
     }
 
-    [McpServerTool(Name = "get_delivery_status", Title = "Get delivery status", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [McpServerTool(Name = "get_delivery_status", Title = "Get delivery status", ReadOnly = true, Idempotent = true, OpenWorld = false,
+        UseStructuredContent = true, OutputSchemaType = typeof(DeliveryStatusResult))]
     [Description("Tells where a message sent with send_notification stands: queued, retrying, delivered (with the platform's message ids) or failed (with the last error).")]
-    public async Task<DeliveryStatusResult> GetDeliveryStatusAsync(
+    public async Task<CallToolResult> GetDeliveryStatusAsync(
         ClaimsPrincipal user,
         [Description("The delivery_id returned by send_notification.")] string delivery_id)
     {
@@ -82,8 +87,12 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
         using var scope = TenantContext.Enter(tenant);
         var status = await Channel(tenant, channelId).GetDeliveryAsync(delivery_id)
             ?? throw new McpException($"no delivery '{delivery_id}' is known (unknown, or older than the channel's history)");
-        return new DeliveryStatusResult(status.DeliveryId, status.ChannelId, StatusName(status.State), status.Attempts, status.LastError,
+        var result = new DeliveryStatusResult(status.DeliveryId, status.ChannelId, StatusName(status.State), status.Attempts, status.LastError,
             status.MessageIds, status.AcceptedAt, status.UpdatedAt, status.NextAttemptAt);
+        return ToolResults.Create(result, $"{result.DeliveryId} to {result.Channel}: {result.Status} after {result.Attempts} attempt(s)"
+            + (result.MessageIds.Count > 0 ? $", platform message ids {string.Join(", ", result.MessageIds)}" : "")
+            + (result.LastError is null ? "" : $", last error: {result.LastError}")
+            + (result.NextAttemptAt is { } next ? $", next attempt at {next:u}" : ""));
     }
 
     private IChannelGrain Channel(string tenant, string channelId) => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channelId));

@@ -31,7 +31,6 @@ public sealed class ApiKeyAuthenticationHandler(
     ClusterRateLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-    private const string ThrottledKey = "dovecote.auth-throttled";
     private const string DefaultTenant = "default";
     private readonly byte[][] _configured = apiKeys.Value.ConfiguredKeyDigests();
 
@@ -49,9 +48,6 @@ public sealed class ApiKeyAuthenticationHandler(
                 return Success(tenant, $"apikey:{keyId}");
         }
 
-        // Failures count cluster-wide per client; past the limit the challenge answers 429 instead of 401.
-        var decision = await limiter.HitAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
-        if (!decision.Allowed) Context.Items[ThrottledKey] = decision;
         return AuthenticateResult.Fail("unknown or revoked API key");
     }
 
@@ -77,12 +73,22 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    /// <summary>
+    /// Runs only when an endpoint that needs this credential refused the request, so only real failed attempts count
+    /// (cluster-wide, per client); a request that presented a credential and is past the limit gets 429 instead of 401.
+    /// </summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        if (Context.Items[ThrottledKey] is Grains.Interfaces.RateLimiting.RateLimitDecision throttled)
-            return ClusterRateLimiter.TooMany(throttled).ExecuteAsync(Context);
+        if (Request.Headers.Authorization.Count > 0)
+        {
+            var decision = await limiter.HitAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
+            if (!decision.Allowed)
+            {
+                await ClusterRateLimiter.TooMany(decision).ExecuteAsync(Context);
+                return;
+            }
+        }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer realm=\"dovecote\"";
-        return Task.CompletedTask;
     }
 }

@@ -35,6 +35,7 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var channel = Assert.Single(list.StructuredContent!.Value.GetProperty("channels").EnumerateArray(), c => c.GetProperty("id").GetString() == "telegram-phone");
         Assert.Equal("telegram", channel.GetProperty("type").GetString());
         Assert.DoesNotContain("seed-token", list.StructuredContent!.Value.GetRawText());
+        Assert.Contains("telegram-phone: telegram 'phone', enabled, healthy", Text(list));
 
         var sent = await client.CallToolAsync("send_notification",
             new Dictionary<string, object?> { ["channel"] = "telegram-phone", ["message"] = "seeded hello" }, cancellationToken: Ct);
@@ -52,6 +53,25 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var response = await admin.GetAsync("/admin/tenants/default", Ct);
 
         Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Admin_traffic_does_not_count_as_failed_api_key_attempts()
+    {
+        using var admin = api.Admin();
+        for (var i = 0; i <= Dovecote.Api.Security.ClusterRateLimiter.FailedAuthentication.Limit; i++)
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tenants/default", Ct)).StatusCode);
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp")
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "a-wrong-key");
+        using var response = await http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode); // 401, not 429: the admin token was never tried as an API key
     }
 
     [Fact]

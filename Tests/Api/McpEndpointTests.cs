@@ -48,6 +48,7 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         var sent = Assert.Single(api.Telegram.Messages, m => m.ChatId == chat);
         Assert.Equal(sent.MessageId.ToString(), delivery.GetProperty("message_id").GetString());
         Assert.Contains("<b>build</b>", sent.Text);
+        Assert.StartsWith($"{channel}: delivered (message {sent.MessageId})", Text(result)); // a readable summary, not the JSON again
         Assert.Contains(delivery.GetProperty("delivery_id").GetString()!, Text(result));
 
         var status = await client.CallToolAsync("get_delivery_status",
