@@ -13,7 +13,10 @@ public sealed class ApiKeyOptions
     [ConfigurationKeyName("DOVECOTE_API_KEYS")]
     public string? ConfiguredKeys { get; set; }
 
-    internal byte[][] ConfiguredKeyDigests() =>
+    private byte[][]? _digests;
+
+    /// <summary>Hashed once: options are a singleton, while the handler is created for every request.</summary>
+    internal byte[][] ConfiguredKeyDigests => _digests ??=
         (ConfiguredKeys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray();
 }
@@ -32,7 +35,6 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     private const string DefaultTenant = "default";
-    private readonly byte[][] _configured = apiKeys.Value.ConfiguredKeyDigests();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -56,7 +58,7 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         var match = false;
-        foreach (var configured in _configured) match |= CryptographicOperations.FixedTimeEquals(digest, configured);
+        foreach (var configured in apiKeys.Value.ConfiguredKeyDigests) match |= CryptographicOperations.FixedTimeEquals(digest, configured);
         return match;
     }
 

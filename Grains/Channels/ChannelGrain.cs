@@ -453,7 +453,6 @@ public sealed class ChannelGrain(
             : S.ConsecutiveFailures > 0 || paused is not null ? ChannelHealth.Degraded
             : ChannelHealth.Healthy;
         return new ChannelInfo(ChannelId, S.Type, S.Name, S.Enabled, health, S.Outbox.Count, S.DeadLetters.Count, paused,
-            S.Enabled ? S.LastError : S.DisabledReason ?? S.LastError, _settings?.Describe() ?? new Dictionary<string, string>(),
-            _bucket?.Policy ?? S.RateLimit ?? new RateLimitPolicy(1, 1));
+            S.Enabled ? S.LastError : S.DisabledReason ?? S.LastError, _settings!.Describe(), _bucket!.Policy);
     }
 }
