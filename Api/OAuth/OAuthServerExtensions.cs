@@ -24,7 +24,7 @@ public static class OAuthServerExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         if (PublicUrl.Validate(configuration["DOVECOTE_PUBLIC_URL"]) is { } problem) throw new InvalidOperationException(problem);
-        var keys = OAuthKeys.Load(configuration, embeddedDataDirectory);
+        var keys = OAuthKeyMaterial.Load(configuration, embeddedDataDirectory);
         var httpsOnly = configuration["DOVECOTE_PUBLIC_URL"]?.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
 
         services.AddSingleton(keys);

@@ -1,4 +1,5 @@
 using Dovecote.Api.Security;
+using Microsoft.AspNetCore.Authentication;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;

@@ -7,7 +7,7 @@ namespace Dovecote.Api.OAuth.Consent;
 /// Double-submit CSRF protection for the consent form: a random nonce in an HttpOnly cookie, and in the form its HMAC
 /// under COOKIE_ENCRYPTION_KEY. A forged cross-site post has neither the cookie (SameSite=Lax) nor the key.
 /// </summary>
-public sealed class ConsentCsrf(OAuthKeys keys, PublicUrl publicUrl)
+public sealed class ConsentCsrf(OAuthKeyMaterial keys, PublicUrl publicUrl)
 {
     public const string CookieName = "dovecote_csrf";
     public const string FieldName = "csrf_token";

@@ -50,8 +50,12 @@ public static class DiscoveryEndpoints
         {
             if (!registration.Value.Closed) context.Metadata["registration_endpoint"] = $"{url.Origin}/register";
             context.Metadata["client_id_metadata_document_supported"] = true;
-            context.TokenEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
-            context.RevocationEndpointAuthenticationMethods.Add(ClientAuthenticationMethods.None);
+            // Clients authenticate with a secret or not at all; no client registers keys for private_key_jwt.
+            foreach (var methods in new[] { context.TokenEndpointAuthenticationMethods, context.RevocationEndpointAuthenticationMethods })
+            {
+                methods.Add(ClientAuthenticationMethods.None);
+                methods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
+            }
             context.Scopes.Remove(Scopes.OpenId);
             context.Metadata["service_documentation"] = $"{url.Origin}/";
             return default;

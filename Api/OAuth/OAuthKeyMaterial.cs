@@ -20,7 +20,7 @@ public sealed class OAuthKeyOptions
     public string? CookieKey { get; set; }
 }
 
-public sealed class OAuthKeys
+public sealed class OAuthKeyMaterial
 {
     public required RsaSecurityKey Signing { get; init; }
     public required SymmetricSecurityKey Encryption { get; init; }
@@ -30,7 +30,7 @@ public sealed class OAuthKeys
     /// Configured keys, or in embedded mode (<paramref name="embeddedDataDirectory"/> set) keys generated once and kept
     /// under the data folder, so tokens survive a restart. A cluster must configure them: pods would disagree otherwise.
     /// </summary>
-    public static OAuthKeys Load(IConfiguration configuration, string? embeddedDataDirectory)
+    public static OAuthKeyMaterial Load(IConfiguration configuration, string? embeddedDataDirectory)
     {
         var options = new OAuthKeyOptions();
         configuration.Bind(options);
@@ -50,7 +50,7 @@ public sealed class OAuthKeys
         var cookie = Base64Key(options.CookieKey ?? ReadOrCreate(folder, "cookie.key", "COOKIE_ENCRYPTION_KEY", NewBase64Key),
             "COOKIE_ENCRYPTION_KEY", exactly: null);
 
-        return new OAuthKeys { Signing = new RsaSecurityKey(rsa), Encryption = new SymmetricSecurityKey(encryption), Cookie = cookie };
+        return new OAuthKeyMaterial { Signing = new RsaSecurityKey(rsa), Encryption = new SymmetricSecurityKey(encryption), Cookie = cookie };
     }
 
     private static string NewSigningPem()
