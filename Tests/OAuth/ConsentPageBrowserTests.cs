@@ -242,6 +242,12 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         var text = await page.Locator("body").InnerTextAsync();
         Assert.Contains(client.Json.GetProperty("client_name").GetString()!, text);
         Assert.Contains(new Uri(site.Url).Authority, text); // the redirect host
+        Assert.Contains(OAuthApiFixture.NotifyScope, text);
+        // The high-privilege scope says in words what it risks.
+        var envItem = await page.Locator("li", new() { HasText = OAuthApiFixture.EnvReadScope }).InnerTextAsync();
+        Assert.Matches("(?i)secret|password|key", envItem);
+        var notifyItem = await page.Locator("li", new() { HasText = OAuthApiFixture.NotifyScope }).InnerTextAsync();
+        Assert.DoesNotMatch("(?i)secret|password", notifyItem);
         var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "consent-page.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
