@@ -3,11 +3,12 @@ using Dovecote.Api.Configuration;
 using Dovecote.Api.Mcp;
 using Dovecote.Api.Security;
 using Dovecote.Api.Hosting;
-using Microsoft.AspNetCore.Authentication;
+using Dovecote.Api.OAuth;
+using Dovecote.Grains.Hosting;
 
 namespace Dovecote.Api;
 
-/// <summary>The whole front end on one screen: Orleans (embedded silo or cluster client), authentication, MCP, admin, health.</summary>
+/// <summary>The whole front end on one screen: Orleans (embedded silo or cluster client), OAuth, MCP, admin, health.</summary>
 public static class DovecoteApi
 {
     public const string DefaultUrl = "http://localhost:8080";
@@ -20,8 +21,9 @@ public static class DovecoteApi
 
         // Bodies are small JSON; /mcp narrows this further.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
-        builder.AddDovecoteOrleans();
+        var embedded = builder.AddDovecoteOrleans();
         builder.AddChannelSeeding();
+        builder.AddDovecoteOAuth(embedded ? SiloHostOptions.From(builder.Configuration).DataDirectory : null);
 
         builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration);
         builder.Services.AddOptions<OriginOptions>().Bind(builder.Configuration);
@@ -29,24 +31,26 @@ public static class DovecoteApi
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddHttpContextAccessor();
-        // Endpoints name the schemes they accept (/mcp: API keys, later OAuth tokens); /admin checks its own token.
-        builder.Services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // Endpoints name the schemes they accept (/mcp: OAuth tokens or API keys); /admin checks its own token.
+        builder.Services.AddAuthentication().AddMcpBearer();
         builder.Services.AddAuthorization(options => options.AddPolicy(McpEndpointExtensions.CallerPolicy, policy => policy
-            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .AddAuthenticationSchemes(McpBearer.SchemeName)
             .RequireAuthenticatedUser()));
         builder.AddDovecoteMcp();
 
         var app = builder.Build();
+        app.UseForwardedHeaders();
         app.UseOriginAndHostChecks();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok", service = "dovecote" }));
         app.MapGet("/health/ready", ReadinessAsync);
         app.MapDovecoteMcp();
+        app.MapDovecoteOAuth();
         // Test-only (Api/Testing): the MCP conformance suite's fixtures at /conformance/mcp, never mapped outside "Testing".
         if (app.Environment.IsEnvironment("Testing")) Testing.ConformanceEndpoint.MapConformanceEndpoint(app);
         app.MapDovecoteAdmin();
+        app.MapGrantAdmin();
         return app;
     }
 

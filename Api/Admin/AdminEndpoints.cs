@@ -151,11 +151,19 @@ public static class AdminEndpoints
             return Results.Ok(await audit.ReadAsync(tenant, date));
         });
 
+        // Events that belong to no tenant: client registrations, consent refused before sign-in.
+        admin.MapGet("/audit", async (string? day, AuditTrail audit, TimeProvider time) =>
+        {
+            var date = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+            if (day is not null && !DateOnly.TryParseExact(day, "yyyy-MM-dd", out date)) return BadRequest("day must be yyyy-MM-dd");
+            return Results.Ok(await audit.ReadAsync(AuditTrail.SystemTenant, date));
+        });
+
         return app;
     }
 
     /// <summary>Bearer ADMIN_TOKEN, compared in constant time; a tenant id in the route must be well-formed.</summary>
-    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    internal static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var limiter = http.RequestServices.GetRequiredService<ClusterRateLimiter>();
@@ -192,7 +200,7 @@ public static class AdminEndpoints
         }
     }
 
-    private static IResult BadRequest(string reason) => Results.Json(new { error = "invalid_request", error_description = reason }, statusCode: StatusCodes.Status400BadRequest);
+    internal static IResult BadRequest(string reason) => Results.Json(new { error = "invalid_request", error_description = reason }, statusCode: StatusCodes.Status400BadRequest);
 
-    private static IResult NotFound(string reason) => Results.Json(new { error = "not_found", error_description = reason }, statusCode: StatusCodes.Status404NotFound);
+    internal static IResult NotFound(string reason) => Results.Json(new { error = "not_found", error_description = reason }, statusCode: StatusCodes.Status404NotFound);
 }

@@ -9,15 +9,15 @@ public static class OrleansHosting
 {
     /// <summary>
     /// Embedded by default: the Api co-hosts a single silo. With DOVECOTE_GATEWAYS ("ip:port,ip:port") it is a
-    /// pure Orleans client of separate Silo processes and holds no state of its own.
+    /// pure Orleans client of separate Silo processes and holds no state of its own. Returns whether it is embedded.
     /// </summary>
-    public static WebApplicationBuilder AddDovecoteOrleans(this WebApplicationBuilder builder)
+    public static bool AddDovecoteOrleans(this WebApplicationBuilder builder)
     {
         var gateways = builder.Configuration["DOVECOTE_GATEWAYS"];
         if (string.IsNullOrWhiteSpace(gateways))
         {
             builder.AddDovecoteSilo();
-            return builder;
+            return true;
         }
 
         var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -34,6 +34,6 @@ public static class OrleansHosting
                 cluster.ClusterId = hosting.ClusterId;
             }));
         builder.AddDovecoteTelemetry();
-        return builder;
+        return false;
     }
 }

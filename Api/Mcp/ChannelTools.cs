@@ -41,7 +41,7 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
         using var scope = TenantContext.Enter(tenant);
         var owner = grains.GetGrain<ITenantGrain>(tenant);
         var values = await owner.GetAsync() is null ? null : await owner.GetEnvProfileAsync(profile);
-        await audit.RecordAsync(tenant, user.FindFirstValue("sub") ?? "unknown", "env.read", profile, values is null ? "not found" : null, http.HttpContext);
+        await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "env.read", profile, values is null ? "not found" : null, http.HttpContext);
         return values is null
             ? throw new McpException($"no env profile '{profile}'")
             : ToolResults.Create(new EnvProfileResult(profile, values), $"Env profile '{profile}':\n" + string.Join('\n', values.Select(v => $"{v.Key}={v.Value}")));

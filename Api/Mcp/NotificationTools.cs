@@ -59,7 +59,7 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
         if (wait_seconds is < 0 or > MaxWaitSeconds) throw new McpException($"wait_seconds must be between 0 and {MaxWaitSeconds}");
 
         using var scope = TenantContext.Enter(tenant);
-        await audit.RecordAsync(tenant, user.FindFirstValue("sub") ?? "unknown", "notification.send", string.Join(",", targets), idempotency_key is null ? null : "idempotent", http.HttpContext);
+        await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "notification.send", string.Join(",", targets), idempotency_key is null ? null : "idempotent", http.HttpContext);
         var accepted = await Task.WhenAll(targets.Select(async id => (Id: id, Result: await Channel(tenant, id).EnqueueAsync(notification, idempotency_key))));
         if (accepted.All(a => !a.Result.Accepted))
             throw new McpException(string.Join("; ", accepted.Select(a => a.Result.Error)));

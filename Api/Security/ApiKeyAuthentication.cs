@@ -23,7 +23,7 @@ public sealed class ApiKeyOptions
 
 /// <summary>
 /// Bearer API keys: a configured key acts for tenant "default"; a minted "dvc_{id}_{secret}" key is verified by
-/// its key grain. OAuth access tokens will be a second scheme beside this one.
+/// its key grain. It also answers every refusal at /mcp, for OAuth tokens too (see <see cref="McpBearer"/>).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -31,7 +31,8 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<ApiKeyOptions> apiKeys,
     IGrainFactory grains,
-    ClusterRateLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ClusterRateLimiter limiter,
+    Dovecote.Api.OAuth.PublicUrl publicUrl) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     private const string DefaultTenant = "default";
@@ -91,6 +92,8 @@ public sealed class ApiKeyAuthenticationHandler(
             }
         }
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"dovecote\"";
+        // RFC 9728 §5.1 and MCP: where to discover the authorization server, and which scope to ask for.
+        var error = Request.Headers.Authorization.Count > 0 ? "error=\"invalid_token\", " : "";
+        Response.Headers.WWWAuthenticate = $"Bearer {error}resource_metadata=\"{publicUrl.ResourceMetadata}\", scope=\"{DovecoteClaims.NotifyScope}\"";
     }
 }

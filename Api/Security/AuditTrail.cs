@@ -5,6 +5,9 @@ namespace Dovecote.Api.Security;
 /// <summary>Writes audit events to the tenant's day grain. Events name actors and targets, never secrets or message text.</summary>
 public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<AuditTrail> logger)
 {
+    /// <summary>Where events that belong to no tenant go (client registrations); not a valid tenant id, so no tenant can own it.</summary>
+    public const string SystemTenant = "_system";
+
     public async Task RecordAsync(string tenant, string actor, string action, string target, string? detail = null, HttpContext? http = null)
     {
         var now = time.GetUtcNow();

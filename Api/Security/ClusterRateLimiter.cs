@@ -12,6 +12,9 @@ public sealed class ClusterRateLimiter(IGrainFactory grains)
     public Task<RateLimitDecision> HitAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
         grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").TryAcquireAsync(rule.Limit, rule.Window);
 
+    public Task<RateLimitDecision> PeekAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
+        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").PeekAsync(rule.Limit, rule.Window);
+
     public static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     public static IResult TooMany(RateLimitDecision decision)

@@ -6,6 +6,12 @@ public static class DovecoteClaims
     public const string Tenant = "dovecote_tenant";
     public const string Scope = "scope";
 
+    /// <summary>Who acts, for the audit trail: "apikey:{id}" or "oauth:{client_id}".</summary>
+    public const string Actor = "dovecote_actor";
+
+    /// <summary>OpenIddict's form of granted scopes: one claim per scope.</summary>
+    private const string OpenIddictScope = "oi_scp";
+
     public const string NotifyScope = "dovecote:notify";
     public const string EnvReadScope = "dovecote:env:read";
 
@@ -17,5 +23,8 @@ public static class DovecoteClaims
         HasScope(user, scope) ? TenantOf(user) : throw new ModelContextProtocol.McpException($"this credential lacks the '{scope}' scope");
 
     public static bool HasScope(ClaimsPrincipal user, string scope) =>
-        user.FindAll(Scope).Any(c => c.Value.Split(' ').Contains(scope, StringComparer.Ordinal));
+        user.FindAll(Scope).Any(c => c.Value.Split(' ').Contains(scope, StringComparer.Ordinal))
+        || user.FindAll(OpenIddictScope).Any(c => c.Value == scope);
+
+    public static string ActorOf(ClaimsPrincipal user) => user.FindFirstValue(Actor) ?? user.FindFirstValue("sub") ?? "unknown";
 }

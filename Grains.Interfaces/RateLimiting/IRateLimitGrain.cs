@@ -10,6 +10,10 @@ public interface IRateLimitGrain : IGrainWithStringKey
     /// <summary>Counts one hit in a fixed window of <paramref name="window"/>; refused once <paramref name="limit"/> hits are in it.</summary>
     [Alias("TryAcquire")]
     Task<RateLimitDecision> TryAcquireAsync(int limit, TimeSpan window);
+
+    /// <summary>Whether a hit would be allowed now, without counting one (e.g. check a sign-in budget before the password).</summary>
+    [Alias("Peek"), ReadOnly]
+    Task<RateLimitDecision> PeekAsync(int limit, TimeSpan window);
 }
 
 [GenerateSerializer, Immutable, Alias("dovecote.RateLimitDecision")]

@@ -19,9 +19,7 @@ public sealed class RateLimitGrain(TimeProvider time) : Grain, IRateLimitGrain
 
     Task<RateLimitDecision> IRateLimitGrain.TryAcquireAsync(int limit, TimeSpan window)
     {
-        if (limit < 1) throw new ArgumentException("limit must be at least 1");
-        if (window <= TimeSpan.Zero || window > MaxWindow) throw new ArgumentException("window must be positive and at most 1 day");
-
+        Validate(limit, window);
         var now = time.GetUtcNow();
         if (window != _window || now >= _windowStart + window)
         {
@@ -35,5 +33,21 @@ public sealed class RateLimitGrain(TimeProvider time) : Grain, IRateLimitGrain
         if (_count >= limit) return Task.FromResult(new RateLimitDecision(false, 0, _windowStart + window - now));
         _count++;
         return Task.FromResult(new RateLimitDecision(true, limit - _count, TimeSpan.Zero));
+    }
+
+    Task<RateLimitDecision> IRateLimitGrain.PeekAsync(int limit, TimeSpan window)
+    {
+        Validate(limit, window);
+        var now = time.GetUtcNow();
+        var count = window == _window && now < _windowStart + window ? _count : 0;
+        return Task.FromResult(count >= limit
+            ? new RateLimitDecision(false, 0, _windowStart + window - now)
+            : new RateLimitDecision(true, limit - count, TimeSpan.Zero));
+    }
+
+    private static void Validate(int limit, TimeSpan window)
+    {
+        if (limit < 1) throw new ArgumentException("limit must be at least 1");
+        if (window <= TimeSpan.Zero || window > MaxWindow) throw new ArgumentException("window must be positive and at most 1 day");
     }
 }

@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+
+namespace Dovecote.Api.OAuth.Consent;
+
+/// <summary>What the consent page shows: who asks, where the browser goes next, and what the app may do.</summary>
+public sealed record ConsentView(
+    string ClientName,
+    string RedirectHost,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<KeyValuePair<string, string>> Parameters,
+    string CsrfToken,
+    string Tenant,
+    string? Error);
+
+/// <summary>
+/// The consent page as plain server-rendered HTML: one form, no script, so it works without JavaScript, and a CSP
+/// that allows nothing but its own stylesheet.
+/// </summary>
+public static class ConsentPage
+{
+    private static readonly Dictionary<string, string> ScopeText = new()
+    {
+        [Security.DovecoteClaims.NotifyScope] = "Send notifications to your channels, list the channels and check on deliveries.",
+        [Security.DovecoteClaims.EnvReadScope] = "Read your stored environment profiles.",
+        ["offline_access"] = "Stay connected, so you are not asked again every few hours.",
+    };
+
+    private const string Style = """
+        :root{color-scheme:light dark;--bg:#f4f1ea;--card:#fff;--ink:#1d1b16;--muted:#5f5a4f;--line:#e2dccf;--accent:#2f5d50;--accent-ink:#fff;--warn-bg:#fff4d6;--warn-line:#e0b84a;--err-bg:#fde8e6;--err-line:#d9534f}
+        @media (prefers-color-scheme:dark){:root{--bg:#15140f;--card:#1f1d17;--ink:#f1ede3;--muted:#b3ac9c;--line:#38342a;--accent:#7fbfa9;--accent-ink:#10201b;--warn-bg:#3a3016;--warn-line:#b08a2a;--err-bg:#3d1d1b;--err-line:#d9534f}}
+        *{box-sizing:border-box}
+        body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--ink);font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;padding:24px}
+        main{width:100%;max-width:440px;background:var(--card);border:1px solid var(--line);border-radius:16px;padding:32px;box-shadow:0 10px 30px rgba(0,0,0,.08)}
+        .brand{display:flex;align-items:center;gap:10px;font-weight:600;color:var(--accent);margin-bottom:20px}
+        .brand svg{width:28px;height:28px}
+        h1{font-size:1.35rem;line-height:1.3;margin:0 0 8px}
+        h2{font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:24px 0 8px}
+        p{margin:0 0 12px;color:var(--muted)}
+        strong{color:var(--ink)}
+        ul{list-style:none;margin:0;padding:0;border:1px solid var(--line);border-radius:10px}
+        li{padding:10px 14px;border-top:1px solid var(--line)}
+        li:first-child{border-top:0}
+        code{font-size:.85em;color:var(--muted)}
+        .warning{margin-top:8px;padding:10px 12px;border-left:4px solid var(--warn-line);background:var(--warn-bg);border-radius:6px;color:var(--ink);font-size:.92rem}
+        .alert{margin:16px 0 0;padding:10px 12px;border-left:4px solid var(--err-line);background:var(--err-bg);border-radius:6px;color:var(--ink)}
+        form{margin-top:24px}
+        label{display:block;font-weight:600;margin:14px 0 6px}
+        input[type=text],input[type=password]{width:100%;padding:10px 12px;border:1px solid var(--line);border-radius:8px;background:transparent;color:var(--ink);font:inherit}
+        input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+        .actions{display:flex;gap:12px;margin-top:24px}
+        button{flex:1;padding:11px 16px;border-radius:8px;font:inherit;font-weight:600;cursor:pointer;border:1px solid var(--accent)}
+        .allow{background:var(--accent);color:var(--accent-ink)}
+        .deny{background:transparent;color:var(--accent)}
+        .fine{margin-top:20px;font-size:.85rem}
+        """;
+
+    /// <summary>The CSP hash of <see cref="Style"/>: the one stylesheet the page may use.</summary>
+    private static readonly string StyleHash = "'sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Style))) + "'";
+
+    private const string Logo = """<svg viewBox="0 0 32 32" aria-hidden="true"><path fill="currentColor" d="M16 3 3 12v17h26V12L16 3Zm0 3.2 10 6.9V27H6V13.1l10-6.9Zm-4 10.3a4 4 0 0 1 8 0V25h-8v-8.5Z"/></svg>""";
+
+    /// <summary>Headers on every /authorize answer: never framed, never cached, no referrer leaking the query.</summary>
+    public static void ApplySecurityHeaders(HttpResponse response, string? redirectOrigin)
+    {
+        // form-action must admit the client's origin too: browsers apply it to the redirect that follows the post.
+        var formAction = redirectOrigin is null ? "'self'" : $"'self' {redirectOrigin}";
+        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src {StyleHash}; img-src 'self' data:; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
+        response.Headers.XFrameOptions = "DENY";
+        response.Headers["Referrer-Policy"] = "no-referrer";
+        response.Headers["X-Content-Type-Options"] = "nosniff";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+
+    public static IResult Render(ConsentView view, int statusCode)
+    {
+        var h = HtmlEncoder.Default;
+        var html = new StringBuilder(4096);
+        Head(html, $"Connect {view.ClientName} to Dovecote");
+        html.Append("<h1 id=\"heading\">Connect <strong>").Append(h.Encode(view.ClientName)).Append("</strong> to Dovecote?</h1>");
+        html.Append("<p>After you allow it, your browser returns to <strong>").Append(h.Encode(view.RedirectHost)).Append("</strong>.</p>");
+        if (view.Error is not null) html.Append("<p class=\"alert\" role=\"alert\">").Append(h.Encode(view.Error)).Append("</p>");
+
+        html.Append("<h2 id=\"scopes\">It will be able to</h2><ul aria-labelledby=\"scopes\">");
+        foreach (var scope in view.Scopes)
+        {
+            html.Append("<li>").Append(h.Encode(ScopeText.GetValueOrDefault(scope, scope))).Append(" <code>").Append(h.Encode(scope)).Append("</code>");
+            if (scope == Security.DovecoteClaims.EnvReadScope)
+                html.Append("<div class=\"warning\" role=\"note\"><strong>Careful:</strong> environment profiles often hold passwords and API keys. ")
+                    .Append("Only allow this for an app you trust with those secrets.</div>");
+            html.Append("</li>");
+        }
+        html.Append("</ul>");
+
+        html.Append("<form method=\"post\" action=\"/authorize\">");
+        foreach (var (name, value) in view.Parameters)
+            html.Append("<input type=\"hidden\" name=\"").Append(h.Encode(name)).Append("\" value=\"").Append(h.Encode(value)).Append("\">");
+        html.Append("<input type=\"hidden\" name=\"").Append(ConsentCsrf.FieldName).Append("\" value=\"").Append(h.Encode(view.CsrfToken)).Append("\">");
+        html.Append("<label for=\"tenant\">Tenant</label>")
+            .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required value=\"").Append(h.Encode(view.Tenant)).Append("\">");
+        html.Append("<label for=\"password\">Password</label>")
+            .Append("<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>");
+        html.Append("<div class=\"actions\"><button type=\"submit\" class=\"allow\" name=\"decision\" value=\"allow\">Allow</button>")
+            .Append("<button type=\"submit\" class=\"deny\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></div>");
+        html.Append("</form><p class=\"fine\">Only connect apps you trust. The operator can revoke this access at any time.</p>");
+        Foot(html);
+        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+    }
+
+    /// <summary>A page with a message and no form: a request that cannot be shown or continued.</summary>
+    public static IResult Problem(string title, string message, int statusCode)
+    {
+        var h = HtmlEncoder.Default;
+        var html = new StringBuilder(2048);
+        Head(html, title);
+        html.Append("<h1 id=\"heading\">").Append(h.Encode(title)).Append("</h1>");
+        html.Append("<p class=\"alert\" role=\"alert\">").Append(h.Encode(message)).Append("</p>");
+        Foot(html);
+        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+    }
+
+    private static void Head(StringBuilder html, string title) => html
+        .Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">")
+        .Append("<meta name=\"robots\" content=\"noindex\"><title>").Append(HtmlEncoder.Default.Encode(title)).Append("</title>")
+        .Append("<style>").Append(Style).Append("</style></head><body><main aria-labelledby=\"heading\">")
+        .Append("<div class=\"brand\">").Append(Logo).Append("<span>Dovecote</span></div>");
+
+    private static void Foot(StringBuilder html) => html.Append("</main></body></html>");
+}

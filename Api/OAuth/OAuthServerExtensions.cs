@@ -1,0 +1,132 @@
+using System.Net;
+using Dovecote.Api.OAuth.Consent;
+using Dovecote.Api.OAuth.Discovery;
+using Dovecote.Api.OAuth.Registration;
+using Dovecote.Api.OAuth.Stores;
+using Dovecote.Api.Security;
+using Dovecote.Grains.Security;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using OpenIddict.Server;
+using OpenIddict.Validation;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Dovecote.Api.OAuth;
+
+/// <summary>
+/// The OAuth 2.1 authorization server (OpenIddict on grain stores) and the validation of its tokens at /mcp.
+/// Endpoints: /authorize (consent page), /token, /revoke, /register, /.well-known/* discovery.
+/// </summary>
+public static class OAuthServerExtensions
+{
+    public static WebApplicationBuilder AddDovecoteOAuth(this WebApplicationBuilder builder, string? embeddedDataDirectory)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        if (PublicUrl.Validate(configuration["DOVECOTE_PUBLIC_URL"]) is { } problem) throw new InvalidOperationException(problem);
+        var keys = OAuthKeyMaterial.Load(configuration, embeddedDataDirectory);
+        var httpsOnly = configuration["DOVECOTE_PUBLIC_URL"]?.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
+
+        services.AddSingleton(keys);
+        services.AddSingleton<PublicUrl>();
+        services.AddSingleton<ConsentCsrf>();
+        services.AddScoped<SignInService>();
+        services.AddScoped<ClientRegistration>();
+        services.AddSingleton<ClientMetadataDocuments>();
+        services.AddOptions<OAuthServerOptions>().Bind(configuration.GetSection(OAuthServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RegistrationOptions>().Bind(configuration);
+
+        // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
+        var allowPrivate = configuration.GetValue<bool>("DOVECOTE_ALLOW_PRIVATE_TARGETS");
+        services.AddSingleton(new OutboundAddressGuard(allowPrivate));
+        services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync,
+                MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes,
+            })
+            .RemoveAllLoggers();
+
+        services.AddDataProtection().SetApplicationName("dovecote").PersistKeysToGrains();
+
+        services.AddOpenIddict()
+            .AddCore(core => core.UseGrainStores())
+            .AddServer(server =>
+            {
+                server.SetAuthorizationEndpointUris("authorize")
+                    .SetTokenEndpointUris("token")
+                    .SetRevocationEndpointUris("revoke");
+                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+                // PKCE with S256 only: without "plain" a missing or plain challenge is refused.
+                server.RequireProofKeyForCodeExchange();
+                server.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+                server.RegisterScopes([.. ClientRegistration.GrantableScopes]);
+                // Resources are checked against the one registered resource ({public url}/mcp), so per-client resource permissions add nothing.
+                server.IgnoreResourcePermissions();
+                server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);
+
+                var aspNetCore = server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableErrorPassthrough();
+                if (!httpsOnly) aspNetCore.DisableTransportSecurityRequirement();
+
+                server.AddEventHandler(DiscoveryEndpoints.AuthorizationServerMetadata.Descriptor);
+                server.AddEventHandler(ClientMetadataDocuments.AuthorizationHandler.Descriptor);
+                server.AddEventHandler(OAuthAudit.TokenIssued.Descriptor);
+                server.AddEventHandler(OAuthAudit.TokenRevoked.Descriptor);
+            })
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore();
+                // One grain read per /mcp call, so a revoked grant stops working at once.
+                validation.EnableAuthorizationEntryValidation();
+            });
+
+        // The issuer and resource come from the public URL, known only once Kestrel listens when it is not configured.
+        services.AddOptions<OpenIddictServerOptions>().Configure<PublicUrl, IOptions<OAuthServerOptions>>((server, url, oauth) =>
+        {
+            server.Issuer = url.IssuerUri;
+            server.Resources.Add(new Uri(url.McpResource));
+            server.AccessTokenLifetime = oauth.Value.AccessTokenLifetime;
+            server.RefreshTokenLifetime = oauth.Value.RefreshTokenLifetime;
+            server.RefreshTokenReuseLeeway = oauth.Value.RefreshTokenReuseLeeway;
+            server.AuthorizationCodeLifetime = oauth.Value.AuthorizationCodeLifetime;
+        });
+        services.AddOptions<OpenIddictValidationOptions>().Configure<PublicUrl>((validation, url) => validation.Audiences.Add(url.McpResource));
+
+        services.Configure<ForwardedHeadersOptions>(options => TrustProxies(options, configuration["DOVECOTE_TRUSTED_PROXIES"]));
+        builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // its Information logs echo request parameters
+        return builder;
+    }
+
+    public static WebApplication MapDovecoteOAuth(this WebApplication app)
+    {
+        app.MapAuthorize();
+        app.MapClientRegistration();
+        app.MapProtectedResourceMetadata();
+        return app;
+    }
+
+    /// <summary>
+    /// X-Forwarded-Proto/-For from a TLS-terminating proxy: trusted from loopback by default, or from the addresses and
+    /// networks in DOVECOTE_TRUSTED_PROXIES ("10.0.0.0/8,192.168.1.5", or "*" for any).
+    /// </summary>
+    private static void TrustProxies(ForwardedHeadersOptions options, string? trusted)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        if (string.IsNullOrWhiteSpace(trusted)) return;
+        options.KnownIPNetworks.Clear();
+        options.KnownProxies.Clear();
+        foreach (var entry in trusted.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (entry == "*")
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("0.0.0.0/0"));
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::/0"));
+            }
+            else if (entry.Contains('/') && System.Net.IPNetwork.TryParse(entry, out var network)) options.KnownIPNetworks.Add(network);
+            else if (IPAddress.TryParse(entry, out var address)) options.KnownProxies.Add(address);
+            else throw new InvalidOperationException($"DOVECOTE_TRUSTED_PROXIES: '{entry}' is not an IP address or CIDR network");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Dovecote.Api.Admin;
+using Dovecote.Api.Security;
+using Microsoft.Extensions.Configuration;
+
+namespace Dovecote.Api.OAuth.Registration;
+
+/// <summary>Open or closed client registration: ENABLE_CLIENT_BOOTSTRAP=1 closes /register and opens the admin route.</summary>
+public sealed class RegistrationOptions
+{
+    [ConfigurationKeyName("ENABLE_CLIENT_BOOTSTRAP")]
+    public string? EnableClientBootstrap { get; set; }
+
+    public bool Closed => EnableClientBootstrap is "1" or "true" or "True";
+}
+
+public static class RegistrationEndpoints
+{
+    public static WebApplication MapClientRegistration(this WebApplication app)
+    {
+        // RFC 7591. Open by default: claude.ai registers again on every connect.
+        app.MapPost("/register", async (HttpContext http, ClientRegistration registration, ClusterRateLimiter limiter,
+            IOptions<RegistrationOptions> options, IOptions<OAuthServerOptions> oauth, AuditTrail audit) =>
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            if (options.Value.Closed)
+                return Results.Json(new { error = "access_denied", error_description = "Registration is closed on this server; the operator provisions clients (POST /admin/bootstrap-client)." },
+                    statusCode: StatusCodes.Status403Forbidden);
+            var decision = await limiter.HitAsync("register-ip", ClusterRateLimiter.ClientKey(http), (oauth.Value.RegistrationsPerAddressPerMinute, TimeSpan.FromMinutes(1)));
+            if (!decision.Allowed) return ClusterRateLimiter.TooMany(decision);
+            return await RegisterAsync(http, registration, audit, "dcr", actor: "anonymous");
+        });
+
+        // Closed mode's only way in; needs the operator token like every /admin route.
+        app.MapGroup("/admin").AddEndpointFilter(AdminEndpoints.RequireAdminAsync)
+            .MapPost("/bootstrap-client", async (HttpContext http, ClientRegistration registration, IOptions<RegistrationOptions> options, AuditTrail audit) =>
+                options.Value.Closed
+                    ? await RegisterAsync(http, registration, audit, "bootstrap", actor: "admin")
+                    : Results.Json(new { error = "bootstrap_disabled", error_description = "Set ENABLE_CLIENT_BOOTSTRAP=1 to provision clients here (this closes /register)." },
+                        statusCode: StatusCodes.Status403Forbidden));
+        return app;
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext http, ClientRegistration registration, AuditTrail audit, string kind, string actor)
+    {
+        ClientRegistrationRequest? request;
+        try
+        {
+            request = await http.Request.ReadFromJsonAsync<ClientRegistrationRequest>(http.RequestAborted);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or BadHttpRequestException)
+        {
+            return new RegistrationError("invalid_client_metadata", "the body must be a JSON object of client metadata (RFC 7591), sent as application/json").ToResult();
+        }
+        if (request is null) return new RegistrationError("invalid_client_metadata", "the body must be a JSON object").ToResult();
+        if (ClientRegistration.Validate(request) is { } error) return error.ToResult();
+
+        var response = await registration.CreateAsync(request, kind, http.RequestAborted);
+        await audit.RecordAsync(AuditTrail.SystemTenant, actor, "oauth.client.register", response.ClientId,
+            $"{kind}, {response.TokenEndpointAuthMethod}, \"{response.ClientName}\"", http);
+        return Results.Json(response, statusCode: StatusCodes.Status201Created);
+    }
+}

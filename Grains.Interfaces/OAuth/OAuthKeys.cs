@@ -1,0 +1,55 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+
+namespace Dovecote.Grains.Interfaces.OAuth;
+
+/// <summary>The grain keys of the OAuth entities' indexes and prune buckets, built in one place so writer and reader agree.</summary>
+public static class OAuthKeys
+{
+    /// <summary>The key of the single directory, pruner, prune schedule and scope catalog grains.</summary>
+    public const string Singleton = "0";
+
+    /// <summary>Base64url of the reference id's UTF-8: the manager's obfuscated id holds '/', '+' and '=', which some storage keys refuse.</summary>
+    public static string TokenReference(string referenceId) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(referenceId));
+
+    public static string SubjectAuthorizations(string subject) => "subject-authz/" + subject;
+    public static string ApplicationAuthorizations(string applicationId) => "app-authz/" + applicationId;
+    public static string AuthorizationTokens(string authorizationId) => "authz-tokens/" + authorizationId;
+    /// <summary>Tokens of an application that belong to no authorization (request tokens, client credentials).</summary>
+    public static string ApplicationTokens(string applicationId) => "app-tokens/" + applicationId;
+
+    private const string TokenBucketPrefix = "tok/";
+    private const string AuthorizationBucketPrefix = "authz/";
+    private const string HourFormat = "yyyyMMddHH";
+    private const string DayFormat = "yyyyMMdd";
+
+    /// <summary>The hourly bucket holding tokens that become prunable once the threshold passes <paramref name="at"/>.</summary>
+    public static string TokenBucket(DateTimeOffset at) => TokenBucketPrefix + at.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
+
+    /// <summary>The daily bucket holding authorizations that become prunable once the threshold passes <paramref name="at"/>.</summary>
+    public static string AuthorizationBucket(DateTimeOffset at) => AuthorizationBucketPrefix + at.UtcDateTime.ToString(DayFormat, CultureInfo.InvariantCulture);
+
+    public static bool IsTokenBucket(string bucket) => bucket.StartsWith(TokenBucketPrefix, StringComparison.Ordinal);
+
+    /// <summary>The end of the bucket's hour or day: a pass whose threshold is at or past it may prune everything in it.</summary>
+    public static DateTimeOffset BucketDue(string bucket)
+    {
+        var (text, format, period) = IsTokenBucket(bucket)
+            ? (bucket[TokenBucketPrefix.Length..], HourFormat, TimeSpan.FromHours(1))
+            : bucket.StartsWith(AuthorizationBucketPrefix, StringComparison.Ordinal)
+                ? (bucket[AuthorizationBucketPrefix.Length..], DayFormat, TimeSpan.FromDays(1))
+                : throw new ArgumentException($"'{bucket}' is not a prune bucket key");
+        var start = DateTime.ParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        return new DateTimeOffset(start, TimeSpan.Zero) + period;
+    }
+}
+
+/// <summary>The OpenIddict status and type values the grains act on; copied so the contracts need no OpenIddict reference.</summary>
+public static class OAuthValues
+{
+    public const string Valid = "valid";
+    public const string Inactive = "inactive";
+    public const string Revoked = "revoked";
+    public const string AdHoc = "ad-hoc";
+}

@@ -1,0 +1,96 @@
+using Dovecote.Grains.Interfaces.OAuth;
+using Dovecote.Grains.Storage;
+
+namespace Dovecote.Grains.OAuth;
+
+/// <summary>
+/// One OAuth application keyed by client_id, so creation is unique without a separate index. Deleting it cascades
+/// to its authorizations (and their tokens) and its authorization-less tokens, as the EF store does.
+/// </summary>
+[GrainType("oauth-app")]
+public sealed class OAuthApplicationGrain(
+    [PersistentState("oauth-app")] IPersistentState<OAuthApplicationState> state,
+    ILogger<OAuthApplicationGrain> logger) : Grain, IOAuthApplicationGrain
+{
+    private string ClientId => this.GetPrimaryKeyString();
+    private OAuthApplication? App => state.State.Application;
+    private IOAuthApplicationDirectoryGrain Directory => GrainFactory.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton);
+
+    Task<OAuthApplication?> IOAuthApplicationGrain.GetAsync() => Task.FromResult(App);
+
+    async Task<string?> IOAuthApplicationGrain.CreateAsync(OAuthApplication application)
+    {
+        CheckIdentity(application);
+        if (App is not null) return null;
+
+        application.ConcurrencyToken = NewConcurrencyToken();
+        await Directory.SetAsync(ClientId, EntryOf(application)); // index first: a listed id with no state is skipped
+        state.State.Application = application;
+        await state.WriteOrReloadAsync(this);
+        return application.ConcurrencyToken;
+    }
+
+    async Task<string?> IOAuthApplicationGrain.UpdateAsync(OAuthApplication application, string expectedConcurrencyToken)
+    {
+        CheckIdentity(application);
+        if (App is not { } current || current.ConcurrencyToken != expectedConcurrencyToken) return null;
+
+        // Server-owned fields: a caller's copy may predate MarkUsed, and must not make a used client prunable again.
+        application.CreatedAt = current.CreatedAt;
+        application.RegistrationKind = current.RegistrationKind;
+        application.LastUsedAt = current.LastUsedAt;
+        application.ConcurrencyToken = NewConcurrencyToken();
+        state.State.Application = application;
+        await state.WriteOrReloadAsync(this);
+        return application.ConcurrencyToken;
+    }
+
+    async Task<bool> IOAuthApplicationGrain.DeleteAsync(string? expectedConcurrencyToken)
+    {
+        if (App is not { } current || (expectedConcurrencyToken is not null && current.ConcurrencyToken != expectedConcurrencyToken)) return false;
+        await DeleteWithCascadeAsync();
+        return true;
+    }
+
+    async Task IOAuthApplicationGrain.MarkUsedAsync(DateTimeOffset at)
+    {
+        if (App is not { } current || current.LastUsedAt is not null) return;
+        current.LastUsedAt = at;
+        // The concurrency token stays: no OpenIddict field changed, and Update keeps LastUsedAt anyway.
+        await state.WriteOrReloadAsync(this);
+        await Directory.SetAsync(ClientId, EntryOf(current));
+    }
+
+    async Task<bool> IOAuthApplicationGrain.DeleteIfUnusedAsync(DateTimeOffset createdBefore)
+    {
+        if (App is not { } current || current.LastUsedAt is not null || current.CreatedAt >= createdBefore
+            || !OAuthRegistrationKinds.IsSelfRegistered(current.RegistrationKind))
+            return false;
+        await DeleteWithCascadeAsync();
+        logger.LogInformation("Pruned OAuth client {ClientId} ({Kind}): registered {CreatedAt} and never used", ClientId, current.RegistrationKind, current.CreatedAt);
+        return true;
+    }
+
+    /// <summary>Entity first, then its index entry, then everything that hangs off it.</summary>
+    private async Task DeleteWithCascadeAsync()
+    {
+        await state.ClearStateAsync();
+        await Directory.RemoveAsync(ClientId);
+
+        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(ClientId)).ListAsync())
+            await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(id).DeleteAsync(null);
+        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationTokens(ClientId)).ListAsync())
+            await GrainFactory.GetGrain<IOAuthTokenGrain>(id).DeleteAsync(null);
+    }
+
+    private void CheckIdentity(OAuthApplication application)
+    {
+        if (application.Id != ClientId || application.ClientId != ClientId)
+            throw new ArgumentException($"application '{application.Id}' (client_id '{application.ClientId}') does not belong to grain '{ClientId}': the client_id is the Id and cannot change");
+    }
+
+    private static OAuthDirectoryEntry EntryOf(OAuthApplication application) =>
+        new() { CreatedAt = application.CreatedAt, RegistrationKind = application.RegistrationKind, Used = application.LastUsedAt is not null };
+
+    internal static string NewConcurrencyToken() => Guid.NewGuid().ToString("N");
+}
