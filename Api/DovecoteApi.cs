@@ -40,6 +40,7 @@ public static class DovecoteApi
 
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.UseAuthorizeErrorPage();
         app.UseOriginAndHostChecks();
         app.UseAuthentication();
         app.UseAuthorization();

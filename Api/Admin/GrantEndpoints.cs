@@ -1,10 +1,10 @@
+using System.Text.Json.Serialization;
 using Dovecote.Api.Security;
 using OpenIddict.Abstractions;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Dovecote.Api.Admin;
 
-public sealed record RevokeRequest(string? Tenant, string? GrantId);
+public sealed record RevokeRequest([property: JsonPropertyName("tenant")] string? Tenant, [property: JsonPropertyName("grant_id")] string? GrantId);
 
 /// <summary>OAuth grants (OpenIddict authorizations) seen and revoked by the operator.</summary>
 public static class GrantEndpoints

@@ -8,12 +8,13 @@ namespace Dovecote.Api.OAuth;
 /// <summary>Audit events for the token and revocation endpoints (/authorize and /register record their own).</summary>
 public static class OAuthAudit
 {
+    // Ordered inside OpenIddict's own handlers: later ones never run once the response is marked as handled.
     public sealed class TokenIssued(AuditTrail audit, IHttpContextAccessor http, ILogger<TokenIssued> logger) : IOpenIddictServerHandler<ProcessSignInContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
                 .UseSingletonHandler<TokenIssued>()
-                .SetOrder(int.MaxValue - 100_000)
+                .SetOrder(OpenIddictServerHandlers.AttachSignInParameters.Descriptor.Order - 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 
@@ -29,7 +30,7 @@ public static class OAuthAudit
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
                 .UseSingletonHandler<TokenRevoked>()
-                .SetOrder(int.MaxValue - 100_000)
+                .SetOrder(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor.Order - 1)
                 .SetType(OpenIddictServerHandlerType.Custom)
                 .Build();
 

@@ -5,6 +5,7 @@ using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Security;
+using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using OpenIddict.Server;
@@ -66,7 +67,8 @@ public static class OAuthServerExtensions
                 server.IgnoreResourcePermissions();
                 server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);
 
-                var aspNetCore = server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableErrorPassthrough();
+                // Errors that cannot go back to the client (unknown client, unregistered redirect URI) become a page (UseAuthorizeErrorPage).
+                var aspNetCore = server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableStatusCodePagesIntegration();
                 if (!httpsOnly) aspNetCore.DisableTransportSecurityRequirement();
 
                 server.AddEventHandler(DiscoveryEndpoints.AuthorizationServerMetadata.Descriptor);
@@ -78,8 +80,9 @@ public static class OAuthServerExtensions
             {
                 validation.UseLocalServer();
                 validation.UseAspNetCore();
-                // One grain read per /mcp call, so a revoked grant stops working at once.
+                // Two grain reads per /mcp call, so a revoked grant, a replayed code or refresh token stops its tokens at once.
                 validation.EnableAuthorizationEntryValidation();
+                validation.EnableTokenEntryValidation();
             });
 
         // The issuer and resource come from the public URL, known only once Kestrel listens when it is not configured.
@@ -97,6 +100,20 @@ public static class OAuthServerExtensions
         services.Configure<ForwardedHeadersOptions>(options => TrustProxies(options, configuration["DOVECOTE_TRUSTED_PROXIES"]));
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // its Information logs echo request parameters
         return builder;
+    }
+
+    /// <summary>The consent page's look and headers for the errors OpenIddict answers at /authorize without redirecting.</summary>
+    public static WebApplication UseAuthorizeErrorPage(this WebApplication app)
+    {
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            if (!http.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase) || http.GetOpenIddictServerResponse() is not { Error: { } error } response) return;
+            ConsentPage.ApplySecurityHeaders(http.Response, redirectOrigin: null);
+            await ConsentPage.Problem("This sign-in link is not valid", $"{response.ErrorDescription ?? error} Go back to the app and connect again.", http.Response.StatusCode)
+                .ExecuteAsync(http);
+        });
+        return app;
     }
 
     public static WebApplication MapDovecoteOAuth(this WebApplication app)

@@ -29,9 +29,6 @@ public static class AuthorizeEndpoint
         var redirect = Uri.TryCreate(request?.RedirectUri, UriKind.Absolute, out var uri) ? uri : null;
         ConsentPage.ApplySecurityHeaders(http.Response, redirect?.GetLeftPart(UriPartial.Authority));
 
-        // Errors OpenIddict could not send back to a trusted redirect URI (unknown client, unregistered redirect URI).
-        if (http.GetOpenIddictServerResponse() is { Error: { } error } response)
-            return ConsentPage.Problem("This sign-in link is not valid", $"{response.ErrorDescription ?? error} Go back to the app and connect again.", StatusCodes.Status400BadRequest);
         if (request is null || redirect is null)
             return ConsentPage.Problem("This sign-in link is not valid", "This page is reached from an app's Connect button, not directly.", StatusCodes.Status400BadRequest);
 
