@@ -7,13 +7,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Dovecote.Tests.OAuth.Stores;
 
 [Collection(GrainClusterCollection.Name)]
-public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifetime
+public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictStoreTestBase(fx)
 {
-    private readonly OpenIddictStoreHost _host = new(fx.Client);
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     public static OpenIddictApplicationDescriptor PublicClient(string clientId, string name = "Test client") => new()
     {
@@ -30,10 +25,10 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
     public async Task An_application_is_found_by_client_id_and_updated()
     {
         var clientId = "https://client.example/" + Guid.NewGuid().ToString("N"); // a CIMD client id is a URL
-        await using (var create = _host.NewScope())
+        await using (var create = Host.NewScope())
             await create.Applications.CreateAsync(PublicClient(clientId), Ct);
 
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var found = await scope.Applications.FindByClientIdAsync(clientId, Ct);
         Assert.NotNull(found);
         Assert.Equal(clientId, await scope.Applications.GetIdAsync(found, Ct));
@@ -44,7 +39,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
         var descriptor = PublicClient(clientId, "Renamed");
         await scope.Applications.UpdateAsync(found, descriptor, Ct);
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         var updated = await reread.Applications.FindByClientIdAsync(clientId, Ct);
         Assert.Equal("Renamed", await reread.Applications.GetDisplayNameAsync(updated!, Ct));
         Assert.Equal(OAuthRegistrationKinds.Static, ((OAuthApplication)updated!).RegistrationKind);
@@ -54,11 +49,11 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
     public async Task A_stale_copy_cannot_update_or_delete()
     {
         var clientId = "client-" + Guid.NewGuid().ToString("N");
-        await using (var create = _host.NewScope())
+        await using (var create = Host.NewScope())
             await create.Applications.CreateAsync(PublicClient(clientId), Ct);
 
-        await using var first = _host.NewScope();
-        await using var second = _host.NewScope();
+        await using var first = Host.NewScope();
+        await using var second = Host.NewScope();
         var a = await first.Applications.FindByClientIdAsync(clientId, Ct);
         var b = await second.Applications.FindByClientIdAsync(clientId, Ct);
 
@@ -67,7 +62,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
             await second.Applications.UpdateAsync(b!, PublicClient(clientId, "Second"), Ct));
         await Assert.ThrowsAsync<OpenIddictExceptions.ConcurrencyException>(async () => await second.Applications.DeleteAsync(b!, Ct));
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         Assert.Equal("First", await reread.Applications.GetDisplayNameAsync((await reread.Applications.FindByClientIdAsync(clientId, Ct))!, Ct));
     }
 
@@ -75,11 +70,11 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
     public async Task A_second_application_with_the_same_client_id_is_refused()
     {
         var clientId = "client-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         await scope.Applications.CreateAsync(PublicClient(clientId), Ct);
 
         // The store, not the manager's query-then-insert check, has the last word: bypass the manager's check.
-        var store = new GrainApplicationStore(fx.Client, TimeProvider.System);
+        var store = new GrainApplicationStore(Fx.Client, TimeProvider.System);
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.CreateAsync(new OAuthApplication { ClientId = clientId }, Ct));
     }
 
@@ -88,7 +83,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
     {
         var clientId = "client-" + Guid.NewGuid().ToString("N");
         var subject = "user-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var application = await scope.Applications.CreateAsync(PublicClient(clientId), Ct);
         var authorization = await scope.Authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
         {
@@ -101,19 +96,19 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
 
         await scope.Applications.DeleteAsync(application, Ct);
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         Assert.Null(await reread.Applications.FindByClientIdAsync(clientId, Ct));
         Assert.Null(await reread.Authorizations.FindByIdAsync(authorizationId, Ct));
         foreach (var id in tokenIds) Assert.Null(await reread.Tokens.FindByIdAsync(id, Ct));
         Assert.Empty(await reread.Authorizations.FindBySubjectAsync(subject, Ct).ToListAsync(Ct));
-        Assert.DoesNotContain(clientId, await fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListAsync());
+        Assert.DoesNotContain(clientId, await Fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListAsync());
     }
 
     [Fact]
     public async Task Applications_are_listed_counted_and_queried()
     {
         var clientId = "client-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         await scope.Applications.CreateAsync(PublicClient(clientId, "Listed"), Ct);
 
         Assert.True(await scope.Applications.CountAsync(Ct) >= 1);
@@ -127,15 +122,15 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : IAsyncLifeti
     public async Task Scopes_are_stored_and_found_by_name()
     {
         var name = "scope-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         await scope.Scopes.CreateAsync(new OpenIddictScopeDescriptor { Name = name, DisplayName = "A scope", Resources = { "https://mcp.example/mcp" } }, Ct);
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         var found = await reread.Scopes.FindByNameAsync(name, Ct);
         Assert.NotNull(found);
         Assert.Equal(["https://mcp.example/mcp"], await reread.Scopes.GetResourcesAsync(found, Ct));
         Assert.Single(await reread.Scopes.FindByNamesAsync([name, "no-such-scope"], Ct).ToListAsync(Ct));
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await new GrainScopeStore(fx.Client).CreateAsync(new OAuthScope { Name = name }, Ct));
+            await new GrainScopeStore(Fx.Client).CreateAsync(new OAuthScope { Name = name }, Ct));
     }
 }

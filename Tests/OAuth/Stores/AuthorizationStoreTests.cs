@@ -6,19 +6,14 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Dovecote.Tests.OAuth.Stores;
 
 [Collection(GrainClusterCollection.Name)]
-public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : IAsyncLifetime
+public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : OpenIddictStoreTestBase(fx)
 {
-    private readonly OpenIddictStoreHost _host = new(fx.Client);
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     [Fact]
     public async Task Authorizations_are_found_by_subject_client_status_type_and_scopes()
     {
         var subject = "user-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var permanent = await CreateAuthorizationAsync(scope, subject, "app-a", scopes: ["mcp:tools", "offline_access"]);
         var adHoc = await CreateAuthorizationAsync(scope, subject, "app-a", type: AuthorizationTypes.AdHoc, scopes: ["mcp:tools"]);
         var otherApp = await CreateAuthorizationAsync(scope, subject, "app-b", scopes: ["mcp:tools"]);
@@ -43,13 +38,13 @@ public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : IAsyncLife
     {
         var subject = "user-" + Guid.NewGuid().ToString("N");
         var other = "user-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var mine = new[] { await CreateAuthorizationAsync(scope, subject, "app-a"), await CreateAuthorizationAsync(scope, subject, "app-b") };
         var theirs = await CreateAuthorizationAsync(scope, other, "app-a");
 
         Assert.Equal(2, await scope.Authorizations.RevokeBySubjectAsync(subject, Ct));
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         foreach (var id in mine) Assert.Equal(Statuses.Revoked, await reread.Authorizations.GetStatusAsync((await reread.Authorizations.FindByIdAsync(id, Ct))!, Ct));
         Assert.Equal(Statuses.Valid, await reread.Authorizations.GetStatusAsync((await reread.Authorizations.FindByIdAsync(theirs, Ct))!, Ct));
     }
@@ -57,10 +52,10 @@ public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : IAsyncLife
     [Fact]
     public async Task A_stale_authorization_copy_cannot_be_updated()
     {
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var id = await CreateAuthorizationAsync(scope, "user-" + Guid.NewGuid().ToString("N"));
-        await using var first = _host.NewScope();
-        await using var second = _host.NewScope();
+        await using var first = Host.NewScope();
+        await using var second = Host.NewScope();
         var a = (await first.Authorizations.FindByIdAsync(id, Ct))!;
         var b = (await second.Authorizations.FindByIdAsync(id, Ct))!;
 

@@ -10,21 +10,16 @@ namespace Dovecote.Tests.OAuth.Stores;
 /// threshold as arguments) instead of waiting. Each pass prunes the whole cluster; the tests check only their own entities.
 /// </summary>
 [Collection(GrainClusterCollection.Name)]
-public sealed class PruneTests(GrainClusterFixture fx) : IAsyncLifetime
+public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase(fx)
 {
-    private readonly OpenIddictStoreHost _host = new(fx.Client);
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private IOAuthPrunerGrain Pruner => fx.Client.GetGrain<IOAuthPrunerGrain>(OAuthKeys.Singleton);
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
+    private IOAuthPrunerGrain Pruner => Fx.Client.GetGrain<IOAuthPrunerGrain>(OAuthKeys.Singleton);
 
     [Fact]
     public async Task Prune_deletes_what_the_EF_store_would_and_keeps_the_rest()
     {
         var now = DateTimeOffset.UtcNow;
         var subject = "user-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var live = await CreateAuthorizationAsync(scope, subject);
         var revoked = await CreateAuthorizationAsync(scope, subject, status: Statuses.Revoked);
         var adHocEmpty = await CreateAuthorizationAsync(scope, subject, type: AuthorizationTypes.AdHoc);
@@ -41,21 +36,21 @@ public sealed class PruneTests(GrainClusterFixture fx) : IAsyncLifetime
 
         // Nothing was created before this threshold, so nothing of ours may go.
         await scope.Tokens.PruneAsync(now - TimeSpan.FromHours(1), Ct);
-        Assert.NotNull(await fx.Client.GetGrain<IOAuthTokenGrain>(redeemed).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthTokenGrain>(redeemed).GetAsync());
 
         // Past the end of today's (daily) authorization bucket as well as this hour's token bucket.
         var threshold = now + TimeSpan.FromHours(25);
         Assert.True(await scope.Tokens.PruneAsync(threshold, Ct) >= 3);
 
-        foreach (var id in new[] { valid, ofAdHoc, inactiveLoose }) Assert.NotNull(await fx.Client.GetGrain<IOAuthTokenGrain>(id).GetAsync());
-        foreach (var id in new[] { redeemed, expired, ofRevoked }) Assert.Null(await fx.Client.GetGrain<IOAuthTokenGrain>(id).GetAsync());
-        foreach (var id in new[] { live, adHocInUse }) Assert.NotNull(await fx.Client.GetGrain<IOAuthAuthorizationGrain>(id).GetAsync());
-        foreach (var id in new[] { revoked, adHocEmpty }) Assert.Null(await fx.Client.GetGrain<IOAuthAuthorizationGrain>(id).GetAsync());
+        foreach (var id in new[] { valid, ofAdHoc, inactiveLoose }) Assert.NotNull(await Fx.Client.GetGrain<IOAuthTokenGrain>(id).GetAsync());
+        foreach (var id in new[] { redeemed, expired, ofRevoked }) Assert.Null(await Fx.Client.GetGrain<IOAuthTokenGrain>(id).GetAsync());
+        foreach (var id in new[] { live, adHocInUse }) Assert.NotNull(await Fx.Client.GetGrain<IOAuthAuthorizationGrain>(id).GetAsync());
+        foreach (var id in new[] { revoked, adHocEmpty }) Assert.Null(await Fx.Client.GetGrain<IOAuthAuthorizationGrain>(id).GetAsync());
 
         // Survivors wait in a later bucket, so the next passes do not open them again; the emptied bucket is gone.
-        var schedule = fx.Client.GetGrain<IOAuthPruneScheduleGrain>(OAuthKeys.Singleton);
+        var schedule = Fx.Client.GetGrain<IOAuthPruneScheduleGrain>(OAuthKeys.Singleton);
         Assert.DoesNotContain(OAuthKeys.TokenBucket(now), await schedule.DueAsync(threshold + TimeSpan.FromDays(30)));
-        Assert.Contains(valid, await fx.Client.GetGrain<IOAuthPruneBucketGrain>(OAuthKeys.TokenBucket(threshold + TimeSpan.FromDays(1))).ListAsync());
+        Assert.Contains(valid, await Fx.Client.GetGrain<IOAuthPruneBucketGrain>(OAuthKeys.TokenBucket(threshold + TimeSpan.FromDays(1))).ListAsync());
         Assert.DoesNotContain(OAuthKeys.TokenBucket(threshold + TimeSpan.FromDays(1)), await schedule.DueAsync(threshold));
         Assert.Equal(0, (await Pruner.PruneAsync(threshold, now)).Tokens);
     }
@@ -64,7 +59,7 @@ public sealed class PruneTests(GrainClusterFixture fx) : IAsyncLifetime
     public async Task Unused_self_registered_clients_are_pruned_after_a_day_and_used_ones_kept()
     {
         var now = DateTimeOffset.UtcNow;
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         async Task<string> Client(string kind)
         {
             var id = "https://client.example/" + Guid.NewGuid().ToString("N");
@@ -78,28 +73,28 @@ public sealed class PruneTests(GrainClusterFixture fx) : IAsyncLifetime
         var used = await Client(OAuthRegistrationKinds.Dcr);
         var configured = await Client(OAuthRegistrationKinds.Static);
         await scope.Tokens.CreateAsync(TokenStoreTests.Token(used, null, "alice"), Ct);
-        Assert.NotNull((await fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync())!.LastUsedAt);
+        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync())!.LastUsedAt);
 
         // The first registration started the hourly reminder.
-        Assert.Contains(fx.StoredText(), row => row.Key.EndsWith("oauth-pruner/0/prune", StringComparison.Ordinal));
+        Assert.Contains(Fx.StoredText(), row => row.Key.EndsWith("oauth-pruner/0/prune", StringComparison.Ordinal));
 
         Assert.Equal(0, (await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now + TimeSpan.FromHours(23))).Applications);
-        Assert.NotNull(await fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
 
         var result = await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now + TimeSpan.FromHours(25));
 
         Assert.True(result.Applications >= 2);
-        Assert.Null(await fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
-        Assert.Null(await fx.Client.GetGrain<IOAuthApplicationGrain>(unusedCimd).GetAsync());
-        Assert.NotNull(await fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync());
-        Assert.NotNull(await fx.Client.GetGrain<IOAuthApplicationGrain>(configured).GetAsync());
+        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
+        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unusedCimd).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(configured).GetAsync());
     }
 
     [Fact]
     public async Task A_stale_update_does_not_make_a_used_client_prunable_again()
     {
         var id = "client-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var application = new OAuthApplication { RegistrationKind = OAuthRegistrationKinds.Dcr };
         await scope.Applications.PopulateAsync(application, ApplicationStoreTests.PublicClient(id), Ct);
         await scope.Applications.CreateAsync(application, Ct);
@@ -107,7 +102,7 @@ public sealed class PruneTests(GrainClusterFixture fx) : IAsyncLifetime
         await scope.Tokens.CreateAsync(TokenStoreTests.Token(id, null, "alice"), Ct); // marks it used behind the manager's copy
         await scope.Applications.UpdateAsync(application, ApplicationStoreTests.PublicClient(id, "Renamed"), Ct);
 
-        Assert.NotNull((await fx.Client.GetGrain<IOAuthApplicationGrain>(id).GetAsync())!.LastUsedAt);
-        Assert.DoesNotContain(id, await fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListUnusedAsync(DateTimeOffset.MaxValue));
+        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(id).GetAsync())!.LastUsedAt);
+        Assert.DoesNotContain(id, await Fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListUnusedAsync(DateTimeOffset.MaxValue));
     }
 }

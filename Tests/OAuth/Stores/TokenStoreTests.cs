@@ -6,13 +6,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Dovecote.Tests.OAuth.Stores;
 
 [Collection(GrainClusterCollection.Name)]
-public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
+public sealed class TokenStoreTests(GrainClusterFixture fx) : OpenIddictStoreTestBase(fx)
 {
-    private readonly OpenIddictStoreHost _host = new(fx.Client);
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     public static OpenIddictTokenDescriptor Token(string? applicationId, string? authorizationId, string? subject,
         string status = Statuses.Valid, DateTimeOffset? expires = null, string? referenceId = null) => new()
@@ -32,11 +27,11 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
     public async Task A_reference_token_is_found_by_its_reference_id()
     {
         var reference = "code-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var created = await scope.Tokens.CreateAsync(Token(null, null, "alice", referenceId: reference), Ct);
         var id = await scope.Tokens.GetIdAsync(created, Ct);
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         var found = await reread.Tokens.FindByReferenceIdAsync(reference, Ct);
         Assert.NotNull(found);
         Assert.Equal(id, await reread.Tokens.GetIdAsync(found, Ct));
@@ -49,26 +44,26 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
     public async Task Only_one_of_two_copies_of_a_token_can_be_redeemed()
     {
         var id = await CreateTokenAsync();
-        await using var first = _host.NewScope();
-        await using var second = _host.NewScope();
+        await using var first = Host.NewScope();
+        await using var second = Host.NewScope();
         var a = (await first.Tokens.FindByIdAsync(id, Ct))!;
         var b = (await second.Tokens.FindByIdAsync(id, Ct))!;
 
         Assert.True(await first.Tokens.TryRedeemAsync(a, Ct));
         Assert.False(await second.Tokens.TryRedeemAsync(b, Ct));
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         Assert.Equal(Statuses.Redeemed, await reread.Tokens.GetStatusAsync((await reread.Tokens.FindByIdAsync(id, Ct))!, Ct));
     }
 
     [Fact]
     public async Task Two_pods_redeeming_the_same_code_at_once_succeed_once()
     {
-        await using var otherPod = new OpenIddictStoreHost(fx.Client);
+        await using var otherPod = new OpenIddictStoreHost(Fx.Client);
         for (var round = 0; round < 5; round++)
         {
             var id = await CreateTokenAsync();
-            await using var first = _host.NewScope();
+            await using var first = Host.NewScope();
             await using var second = otherPod.NewScope();
             var a = (await first.Tokens.FindByIdAsync(id, Ct))!;
             var b = (await second.Tokens.FindByIdAsync(id, Ct))!;
@@ -85,7 +80,7 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
     public async Task Revoking_by_authorization_revokes_exactly_its_tokens()
     {
         var subject = "user-" + Guid.NewGuid().ToString("N");
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var authorizationId = await CreateAuthorizationAsync(scope, subject);
         var otherAuthorizationId = await CreateAuthorizationAsync(scope, subject);
         var ids = new List<string>();
@@ -97,7 +92,7 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
 
         Assert.Equal(3, await scope.Tokens.RevokeByAuthorizationIdAsync(authorizationId, Ct));
 
-        await using var reread = _host.NewScope();
+        await using var reread = Host.NewScope();
         foreach (var id in ids) Assert.Equal(Statuses.Revoked, await reread.Tokens.GetStatusAsync((await reread.Tokens.FindByIdAsync(id, Ct))!, Ct));
         Assert.Equal(Statuses.Valid, await reread.Tokens.GetStatusAsync((await reread.Tokens.FindByIdAsync(otherId, Ct))!, Ct));
         Assert.Equal(4, await reread.Tokens.FindBySubjectAsync(subject, Ct).CountAsync(Ct));
@@ -107,17 +102,17 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : IAsyncLifetime
     public async Task A_revoked_token_copy_read_before_revocation_cannot_be_redeemed()
     {
         var id = await CreateTokenAsync();
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         var stale = (await scope.Tokens.FindByIdAsync(id, Ct))!;
 
-        await fx.Client.GetGrain<IOAuthTokenGrain>(id).RevokeAsync();
+        await Fx.Client.GetGrain<IOAuthTokenGrain>(id).RevokeAsync();
 
         Assert.False(await scope.Tokens.TryRedeemAsync(stale, Ct));
     }
 
     private async Task<string> CreateTokenAsync()
     {
-        await using var scope = _host.NewScope();
+        await using var scope = Host.NewScope();
         return (await scope.Tokens.GetIdAsync(await scope.Tokens.CreateAsync(Token(null, null, "alice", referenceId: Guid.NewGuid().ToString("N")), Ct), Ct))!;
     }
 
