@@ -37,11 +37,17 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
         Assert.Same(found, await scope.Applications.FindByIdAsync(clientId, Ct)); // the manager's cache, over the same id
 
         var descriptor = PublicClient(clientId, "Renamed");
+        descriptor.Properties["logo"] = System.Text.Json.JsonSerializer.SerializeToElement(new { uri = "https://client.example/logo.png" });
+        descriptor.DisplayNames[System.Globalization.CultureInfo.InvariantCulture] = "Client de test"; // the only culture: InvariantGlobalization is on
         await scope.Applications.UpdateAsync(found, descriptor, Ct);
+        await Fx.Cluster.DeactivateAsync(Fx.Client.GetGrain<IOAuthApplicationGrain>(clientId)); // the next read comes from storage (System.Text.Json)
 
         await using var reread = Host.NewScope();
         var updated = await reread.Applications.FindByClientIdAsync(clientId, Ct);
         Assert.Equal("Renamed", await reread.Applications.GetDisplayNameAsync(updated!, Ct));
+        Assert.Equal("Client de test", (await reread.Applications.GetDisplayNamesAsync(updated!, Ct))[System.Globalization.CultureInfo.InvariantCulture]);
+        Assert.Equal("https://client.example/logo.png", (await reread.Applications.GetPropertiesAsync(updated!, Ct))["logo"].GetProperty("uri").GetString());
+        Assert.Equal(["http://127.0.0.1/callback"], await reread.Applications.GetRedirectUrisAsync(updated!, Ct));
         Assert.Equal(OAuthRegistrationKinds.Static, ((OAuthApplication)updated!).RegistrationKind);
     }
 
