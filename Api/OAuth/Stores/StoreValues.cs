@@ -21,8 +21,17 @@ internal static class StoreValues
     public static string? WriteProperties(ImmutableDictionary<string, JsonElement>? properties) =>
         properties is null || properties.IsEmpty ? null : JsonSerializer.Serialize(properties);
 
-    public static ImmutableDictionary<CultureInfo, string> ReadCultures(Dictionary<string, string> values) =>
-        values.ToImmutableDictionary(v => CultureInfo.GetCultureInfo(v.Key), v => v.Value);
+    /// <summary>Skips culture names this process cannot load: with InvariantGlobalization only the invariant culture exists.</summary>
+    public static ImmutableDictionary<CultureInfo, string> ReadCultures(Dictionary<string, string> values)
+    {
+        var cultures = ImmutableDictionary.CreateBuilder<CultureInfo, string>();
+        foreach (var (name, value) in values)
+        {
+            try { cultures[CultureInfo.GetCultureInfo(name)] = value; }
+            catch (CultureNotFoundException) { }
+        }
+        return cultures.ToImmutable();
+    }
 
     public static Dictionary<string, string> WriteCultures(ImmutableDictionary<CultureInfo, string>? values) =>
         values?.ToDictionary(v => v.Key.Name, v => v.Value, StringComparer.Ordinal) ?? [];
