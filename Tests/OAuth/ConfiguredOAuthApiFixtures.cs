@@ -1,0 +1,19 @@
+namespace Dovecote.Tests.OAuth;
+
+/// <summary>ENABLE_CLIENT_BOOTSTRAP=1: /register is closed; the operator provisions clients at POST /admin/bootstrap-client.</summary>
+public sealed class ClosedRegistrationOAuthApiFixture : OAuthApiFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["--ENABLE_CLIENT_BOOTSTRAP=1"];
+}
+
+/// <summary>
+/// Behind a TLS-terminating proxy: DOVECOTE_PUBLIC_URL is https://notify.example.test (overriding the loopback one)
+/// while Kestrel listens on plain http at <see cref="OAuthApiFixture.BaseUrl"/>; loopback is a trusted proxy by default,
+/// so requests carry Host and X-Forwarded-Proto the way the proxy would send them.
+/// </summary>
+public sealed class ProxiedOAuthApiFixture : OAuthApiFixture
+{
+    public const string PublicOrigin = "https://notify.example.test";
+
+    protected override IEnumerable<string> ExtraArguments => [$"--DOVECOTE_PUBLIC_URL={PublicOrigin}"];
+}
