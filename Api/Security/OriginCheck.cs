@@ -51,7 +51,8 @@ public static class OriginCheck
             }
             var origin = context.Request.Headers.Origin.ToString();
             var own = $"{context.Request.Scheme}://{context.Request.Host}";
-            if (origin.Length > 0 && !string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) && !origins.Contains(origin))
+            if (origin.Length > 0 && !string.Equals(origin, own, StringComparison.OrdinalIgnoreCase) && !origins.Contains(origin)
+                && !IsConsentFormPost(context, origin))
             {
                 await RefuseAsync(context, StatusCodes.Status403Forbidden, "forbidden_origin", $"Origin '{origin}' is not allowed.");
                 return;
@@ -59,6 +60,13 @@ public static class OriginCheck
             await next(context);
         });
     }
+
+    /// <summary>
+    /// Browsers send "Origin: null" when they post the consent form, because the page sets Referrer-Policy: no-referrer.
+    /// That form carries its own CSRF proof (HMAC'd token plus SameSite cookie), so "null" is accepted there only.
+    /// </summary>
+    private static bool IsConsentFormPost(HttpContext context, string origin) =>
+        origin == "null" && context.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase);
 
     private static string[] List(string? commaSeparated) =>
         commaSeparated?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];

@@ -48,6 +48,9 @@ public sealed partial class ConsentDriver : IDisposable
     public Uri BaseAddress { get; }
     public CookieContainer Cookies { get; } = new();
 
+    /// <summary>Headers sent with every request, e.g. X-Forwarded-For to stand in for another client address.</summary>
+    public System.Net.Http.Headers.HttpRequestHeaders Headers => _http.DefaultRequestHeaders;
+
     /// <summary>GET /authorize...: the page, parsed. Does not assert the status (error pages are pages too).</summary>
     public async Task<ConsentPage> GetAuthorizePageAsync(Uri authorizeUri, CancellationToken cancellationToken = default)
     {
