@@ -113,7 +113,7 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
     }
 
     [Fact]
-    public async Task A_wrong_password_shows_an_alert_with_401_and_no_redirect()
+    public async Task A_wrong_password_shows_an_alert_with_401_and_no_redirect_and_the_form_works_again()
     {
         await using var site = await LoopbackSite.StartAsync();
         var (_, _, _, authorize) = await NewAuthorizationAsync(site);
@@ -132,11 +132,15 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         Assert.StartsWith($"{api.BaseUrl}/authorize", page.Url);
         var alert = page.GetByRole(AriaRole.Alert);
         Assert.Contains("Wrong tenant or password.", await alert.InnerTextAsync());
-        Assert.True(await page.GetByLabel("Password", new() { Exact = true }).IsVisibleAsync()); // the form again, to retry
-        var freshCsrf = await page.Locator("input[name=csrf_token]").InputValueAsync();
-        Assert.False(string.IsNullOrEmpty(freshCsrf));
-        Assert.NotEqual(firstCsrf, freshCsrf);
         Assert.Empty(site.Callbacks);
+        Assert.False(string.IsNullOrEmpty(firstCsrf));
+        Assert.False(string.IsNullOrEmpty(await page.Locator("input[name=csrf_token]").InputValueAsync()));
+
+        // The form came back with a usable CSRF token: the right password now goes through.
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(OAuthApiFixture.DefaultPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Allow", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(url => url.StartsWith(site.CallbackUrl, StringComparison.Ordinal));
+        Assert.False(string.IsNullOrEmpty(Assert.Single(site.Callbacks).GetValueOrDefault("code")));
     }
 
     [Theory]
