@@ -42,6 +42,7 @@ public sealed class ClusterModeTests : IAsyncLifetime
             "--DOVECOTE_API_KEYS=cluster-key-8e2f",
             $"--WEBHOOK_INSTANCES=[{JsonSerializer.Serialize(new { id = "ops", url, secret })}]",
             "--Logging:LogLevel:Default=Warning",
+            .. Dovecote.Tests.OAuth.OAuthTestKeys.Arguments,
         ]);
         await _api.StartAsync(TestContext.Current.CancellationToken);
 
@@ -58,6 +59,19 @@ public sealed class ClusterModeTests : IAsyncLifetime
         Assert.Equal("delivered", result.StructuredContent!.Value.GetProperty("deliveries")[0].GetProperty("status").GetString());
         Assert.Single(_webhooks.Deliveries);
         Assert.False(Directory.Exists(apiDataDirectory), "the Api wrote local state in cluster mode");
+    }
+
+    [Fact]
+    public void Cluster_mode_refuses_to_start_without_shared_oauth_keys()
+    {
+        // Generated keys would differ per pod, so a token issued by one pod would fail on the next.
+        var error = Assert.Throws<InvalidOperationException>(() => DovecoteApi.Create(
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--DOVECOTE_GATEWAYS=127.0.0.1:{_gatewayPort}",
+            $"--DOVECOTE_DATA_DIR={Path.Combine(_dataDirectory, "unused")}",
+        ]));
+        Assert.Contains("DOVECOTE_OAUTH_SIGNING_KEY must be set in cluster mode", error.Message);
     }
 
     private async Task WaitForGatewayAsync()

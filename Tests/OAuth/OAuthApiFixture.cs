@@ -77,6 +77,9 @@ public class OAuthApiFixture : IAsyncLifetime
     protected OAuthApiFixture(OAuthLifetimes lifetimes) => _lifetimes = lifetimes;
 
     public OAuthLifetimes Lifetimes => _lifetimes;
+
+    /// <summary>More command-line settings for a derived fixture (closed registration, low sign-in limits, ...).</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
     public FakeTelegramServer Telegram { get; } = new();
 
     /// <summary>The public URL and issuer, e.g. http://127.0.0.1:41234 (no trailing slash).</summary>
@@ -113,6 +116,7 @@ public class OAuthApiFixture : IAsyncLifetime
         if (_lifetimes.RefreshToken is { } refresh) args.Add($"--OAuth:RefreshTokenLifetime={refresh:c}");
         if (_lifetimes.RefreshTokenReuseLeeway is { } leeway) args.Add($"--OAuth:RefreshTokenReuseLeeway={leeway:c}");
 
+        args.AddRange(ExtraArguments);
         _app = DovecoteApi.Create([.. args]);
         await _app.StartAsync(Ct);
         _admin = new HttpClient { BaseAddress = new Uri(BaseUrl) };
