@@ -18,6 +18,12 @@ public sealed record ConsentPage(HttpStatusCode Status, string Html, HttpRespons
 public sealed record ConsentForm(Uri Action, string Method, IReadOnlyDictionary<string, string> Fields, IReadOnlyList<string> Decisions)
 {
     public string CsrfToken => Fields.TryGetValue("csrf_token", out var token) ? token : "";
+
+    /// <summary>
+    /// The Origin header a browser sends when it submits this form: "null" when the page was served with
+    /// Referrer-Policy: no-referrer (Fetch spec; Chromium does this), else the page's origin.
+    /// </summary>
+    public string SubmitOrigin { get; init; } = "";
 }
 
 /// <summary>Where the authorization server sent the browser: the 302 Location and its query.</summary>
@@ -83,8 +89,8 @@ public sealed partial class ConsentDriver : IDisposable
             else fields[name] = value;
         }
         using var request = new HttpRequestMessage(new HttpMethod(form.Method), form.Action) { Content = new FormUrlEncodedContent(fields) };
-        // A browser's form POST carries the page's Origin.
-        request.Headers.Add("Origin", BaseAddress.GetLeftPart(UriPartial.Authority));
+        // What a browser sends, so the server's Origin check sees what it will see in production.
+        request.Headers.Add("Origin", form.SubmitOrigin.Length > 0 ? form.SubmitOrigin : form.Action.GetLeftPart(UriPartial.Authority));
         return await _http.SendAsync(request, Ct(cancellationToken));
     }
 
@@ -144,7 +150,12 @@ public sealed partial class ConsentDriver : IDisposable
     private static async Task<ConsentPage> ReadPageAsync(HttpResponseMessage response, Uri pageUri, CancellationToken cancellationToken)
     {
         var html = await response.Content.ReadAsStringAsync(Ct(cancellationToken));
-        return new ConsentPage(response.StatusCode, html, response, ParseForm(html, pageUri));
+        var noReferrer = response.Headers.TryGetValues("Referrer-Policy", out var policies)
+            && policies.SelectMany(p => p.Split(',')).Select(p => p.Trim()).LastOrDefault(p => p.Length > 0) == "no-referrer";
+        var form = ParseForm(html, pageUri) is { } parsed
+            ? parsed with { SubmitOrigin = noReferrer ? "null" : pageUri.GetLeftPart(UriPartial.Authority) }
+            : null;
+        return new ConsentPage(response.StatusCode, html, response, form);
     }
 
     private static Uri Absolute(Uri location, Uri relativeTo) => location.IsAbsoluteUri ? location : new Uri(relativeTo, location);

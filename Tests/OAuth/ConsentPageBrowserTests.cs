@@ -76,7 +76,8 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         Assert.Equal(200, opened!.Status);
         Assert.Equal(OAuthApiFixture.DefaultTenant, await page.GetByLabel("Tenant", new() { Exact = true }).InputValueAsync()); // prefilled
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(OAuthApiFixture.DefaultPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Allow", Exact = true }).ClickAsync();
+        var posted = await PressAsync(page, "Allow");
+        Assert.True(posted.Status == 302, $"POST /authorize answered {await DescribeAsync(posted)}, expected 302");
         await page.WaitForURLAsync(url => url.StartsWith(site.CallbackUrl, StringComparison.Ordinal));
 
         var query = QueryHelpers.ParseQuery(new Uri(page.Url).Query);
@@ -103,7 +104,8 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(authorize.ToString());
-        await page.GetByRole(AriaRole.Button, new() { Name = "Deny", Exact = true }).ClickAsync();
+        var posted = await PressAsync(page, "Deny");
+        Assert.True(posted.Status == 302, $"POST /authorize answered {await DescribeAsync(posted)}, expected 302");
         await page.WaitForURLAsync(url => url.StartsWith(site.CallbackUrl, StringComparison.Ordinal));
 
         var callback = Assert.Single(site.Callbacks);
@@ -113,7 +115,7 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
     }
 
     [Fact]
-    public async Task A_wrong_password_shows_an_alert_with_401_and_no_redirect()
+    public async Task A_wrong_password_shows_an_alert_with_401_and_no_redirect_and_the_form_works_again()
     {
         await using var site = await LoopbackSite.StartAsync();
         var (_, _, _, authorize) = await NewAuthorizationAsync(site);
@@ -123,20 +125,23 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         var firstCsrf = await page.Locator("input[name=csrf_token]").InputValueAsync();
 
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync("not-the-password");
-        var answer = await page.RunAndWaitForResponseAsync(
-            () => page.GetByRole(AriaRole.Button, new() { Name = "Allow", Exact = true }).ClickAsync(),
-            r => r.Request.Method == "POST" && r.Url.StartsWith($"{api.BaseUrl}/authorize", StringComparison.Ordinal));
+        var answer = await PressAsync(page, "Allow");
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
 
-        Assert.Equal(401, answer.Status);
+        Assert.True(answer.Status == 401, $"POST /authorize answered {await DescribeAsync(answer)}, expected 401");
         Assert.StartsWith($"{api.BaseUrl}/authorize", page.Url);
         var alert = page.GetByRole(AriaRole.Alert);
         Assert.Contains("Wrong tenant or password.", await alert.InnerTextAsync());
-        Assert.True(await page.GetByLabel("Password", new() { Exact = true }).IsVisibleAsync()); // the form again, to retry
-        var freshCsrf = await page.Locator("input[name=csrf_token]").InputValueAsync();
-        Assert.False(string.IsNullOrEmpty(freshCsrf));
-        Assert.NotEqual(firstCsrf, freshCsrf);
         Assert.Empty(site.Callbacks);
+        Assert.False(string.IsNullOrEmpty(firstCsrf));
+        Assert.False(string.IsNullOrEmpty(await page.Locator("input[name=csrf_token]").InputValueAsync()));
+
+        // The form came back with a usable CSRF token: the right password now goes through.
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(OAuthApiFixture.DefaultPassword);
+        var retried = await PressAsync(page, "Allow");
+        Assert.True(retried.Status == 302, $"POST /authorize (retry) answered {await DescribeAsync(retried)}, expected 302");
+        await page.WaitForURLAsync(url => url.StartsWith(site.CallbackUrl, StringComparison.Ordinal));
+        Assert.False(string.IsNullOrEmpty(Assert.Single(site.Callbacks).GetValueOrDefault("code")));
     }
 
     [Theory]
@@ -162,12 +167,10 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
             Assert.False(string.IsNullOrEmpty(changed));
         }
 
-        var answer = await page.RunAndWaitForResponseAsync(
-            () => page.GetByRole(AriaRole.Button, new() { Name = "Allow", Exact = true }).ClickAsync(),
-            r => r.Request.Method == "POST" && r.Url.StartsWith($"{api.BaseUrl}/authorize", StringComparison.Ordinal));
+        var answer = await PressAsync(page, "Allow");
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
 
-        Assert.Equal(400, answer.Status);
+        Assert.True(answer.Status == 400, $"POST /authorize answered {await DescribeAsync(answer)}, expected 400");
         Assert.Null(await answer.HeaderValueAsync("location"));
         Assert.False(string.IsNullOrWhiteSpace(await page.GetByRole(AriaRole.Alert).InnerTextAsync()));
         Assert.StartsWith($"{api.BaseUrl}/authorize", page.Url);
@@ -208,8 +211,9 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
             new Dictionary<string, string?> { ["csrf_token"] = "tampered" }, Ct);
         foreach (var answer in new[] { get, wrong, tampered })
         {
-            var what = $"{(int)answer.Status} response";
-            Assert.Contains("frame-ancestors 'none'", answer.Header("Content-Security-Policy"), StringComparison.Ordinal);
+            var what = $"{(int)answer.Status} response ({answer.Html[..Math.Min(200, answer.Html.Length)]})";
+            Assert.True(answer.Header("Content-Security-Policy").Contains("frame-ancestors 'none'", StringComparison.Ordinal),
+                $"{what}: Content-Security-Policy '{answer.Header("Content-Security-Policy")}'");
             Assert.True(answer.Header("X-Frame-Options").Equals("DENY", StringComparison.OrdinalIgnoreCase), $"{what}: X-Frame-Options '{answer.Header("X-Frame-Options")}'");
             Assert.True(answer.Header("Referrer-Policy") == "no-referrer", $"{what}: Referrer-Policy '{answer.Header("Referrer-Policy")}'");
             Assert.True(answer.Header("Cache-Control").Contains("no-store", StringComparison.Ordinal), $"{what}: Cache-Control '{answer.Header("Cache-Control")}'");
@@ -253,6 +257,23 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
         TestContext.Current.AddAttachment("consent-page.png", await File.ReadAllBytesAsync(screenshot, Ct), "image/png");
         TestContext.Current.SendDiagnosticMessage($"consent page screenshot: {screenshot}");
+    }
+
+    /// <summary>Presses a consent button; the answer to the form POST (the 302 itself when it redirects).</summary>
+    private Task<IResponse> PressAsync(IPage page, string button) => page.RunAndWaitForResponseAsync(
+        () => page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync(),
+        r => r.Request.Method == "POST" && r.Url.StartsWith($"{api.BaseUrl}/authorize", StringComparison.Ordinal));
+
+    private static async Task<string> DescribeAsync(IResponse response)
+    {
+        try
+        {
+            return $"{response.Status}: {await response.TextAsync()}";
+        }
+        catch (PlaywrightException)
+        {
+            return response.Status.ToString(); // a redirect has no body to read
+        }
     }
 
     /// <summary>A public client registered for the site's callback, and a fresh PKCE authorize URL for it.</summary>

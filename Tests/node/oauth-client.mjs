@@ -133,6 +133,9 @@ async function main() {
       const html = await page.text();
       if (page.status !== 200) throw new Error(`GET /authorize answered ${page.status}:\n${html}`);
       const { action, fields } = parseForm(html, authorizationUrl);
+      // The Origin a browser sends with the form: "null" under Referrer-Policy: no-referrer (Fetch spec; Chromium does).
+      const submitOrigin = page.headers.get('referrer-policy')?.split(',').pop().trim() === 'no-referrer' ? 'null' : authorizationUrl.origin;
+      summary.authorize.submitOrigin = submitOrigin;
       summary.authorize.cookies = jar.names();
       summary.authorize.hasCsrf = !!fields.get('csrf_token');
       fields.set('tenant', tenant);
@@ -141,7 +144,7 @@ async function main() {
       const post = await realFetch(action, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(), origin: action.origin },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(), origin: submitOrigin },
         body: fields,
       });
       const location = post.headers.get('location');
