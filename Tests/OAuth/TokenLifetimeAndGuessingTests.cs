@@ -63,8 +63,8 @@ public sealed class ExpiredTokenTests(ShortLivedTokensOAuthApiFixture api) : ICl
     {
         var before = DateTimeOffset.UtcNow;
         var session = await api.SignInAsync(OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword);
-        // Issued after "before", so it expires no earlier than this.
-        var expiresAt = before + api.Lifetimes.AccessToken!.Value;
+        // Issued after "before", so it expires no earlier than this; JWT "exp" is whole seconds, truncated, hence the second off.
+        var expiresAt = before + api.Lifetimes.AccessToken!.Value - TimeSpan.FromSeconds(1);
         Assert.Equal(HttpStatusCode.OK, (await api.CallToolRawAsync(session.AccessToken, "list_channels")).Status);
 
         // Waits for the clock, not a guessed sleep: poll until the token's lifetime (plus validation's clock skew) has passed.
