@@ -88,6 +88,9 @@ public class OAuthApiFixture : IAsyncLifetime
     /// <summary>The protected resource: {BaseUrl}/mcp.</summary>
     public string McpUrl => $"{BaseUrl}/mcp";
 
+    /// <summary>The running Api's services (grain factory, OpenIddict managers).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("the fixture is not initialized");
+
     /// <summary>An HttpClient for /admin with the operator token (owned by the fixture).</summary>
     public HttpClient Admin => _admin ?? throw new InvalidOperationException("the fixture is not initialized");
 

@@ -117,7 +117,14 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     }
     public ValueTask SetPermissionsAsync(OAuthApplication application, ImmutableArray<string> permissions, CancellationToken cancellationToken) { application.Permissions = WriteList(permissions); return default; }
     public ValueTask SetPostLogoutRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken) { application.PostLogoutRedirectUris = WriteList(uris); return default; }
-    public ValueTask SetPropertiesAsync(OAuthApplication application, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken) { application.Properties = WriteProperties(properties); return default; }
+    public ValueTask SetPropertiesAsync(OAuthApplication application, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken)
+    {
+        application.Properties = WriteProperties(properties);
+        // How the client was created (ClientRegistration.KindProperty) decides whether pruning may remove it unused.
+        if (properties.TryGetValue(Registration.ClientRegistration.KindProperty, out var kind) && kind.ValueKind == JsonValueKind.String)
+            application.RegistrationKind = kind.GetString()!;
+        return default;
+    }
     public ValueTask SetRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken) { application.RedirectUris = WriteList(uris); return default; }
     public ValueTask SetRequirementsAsync(OAuthApplication application, ImmutableArray<string> requirements, CancellationToken cancellationToken) { application.Requirements = WriteList(requirements); return default; }
     public ValueTask SetSettingsAsync(OAuthApplication application, ImmutableDictionary<string, string> settings, CancellationToken cancellationToken) { application.Settings = settings.ToDictionary(StringComparer.Ordinal); return default; }
