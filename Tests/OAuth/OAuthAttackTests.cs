@@ -143,6 +143,23 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData("redirect_uri", "https://evil.example/callback")]
+    [InlineData("client_id", "dvc-000000000000000000000000")]
+    public async Task The_consent_post_validates_client_and_redirect_again(string field, string forged)
+    {
+        var (client, redirect) = await RegisterAsync();
+        using var browser = api.NewConsentDriver();
+        var form = await browser.GetAuthorizeFormAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()), Ct);
+
+        // The hidden fields are the request: a page edited before posting is checked like a new request.
+        var page = await browser.SubmitForPageAsync(form, OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, "allow",
+            new Dictionary<string, string?> { [field] = forged }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(page.Response.Headers.Location);
+        Assert.Contains(field, page.Alert);
+    }
+
     [Fact]
     public async Task A_foreign_resource_is_refused_with_invalid_target_and_no_resource_gets_the_mcp_audience()
     {
