@@ -9,7 +9,8 @@ namespace Dovecote.Bench;
 
 /// <summary>
 /// Closed-loop HTTP load from this process against the real Api (embedded silo) on loopback: send_notification
-/// (durable accept, wait_seconds 0) spread over 100 channels, next to the no-op test_simple_text tool of the same server.
+/// (durable accept, wait_seconds 0) spread over 100 channels, next to the no-op test_simple_text tool of the same server;
+/// and list_channels with an API key next to an OAuth access token (JWT decryption plus the grant and token checks).
 /// </summary>
 public static class McpLoad
 {
@@ -28,6 +29,7 @@ public static class McpLoad
             $"--DOVECOTE_SILO_PORT={FreePort()}",
             $"--DOVECOTE_GATEWAY_PORT={FreePort()}",
             $"--DOVECOTE_API_KEYS={ApiKey}",
+            $"--OAUTH_PASSWORD={OAuthSignIn.Password}",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             "--Delivery:OutboxCapacity=100000",
             "--Logging:LogLevel:Default=Warning",
@@ -43,16 +45,23 @@ public static class McpLoad
         Console.WriteLine($"MCP load, {Environment.ProcessorCount} cores, {connections} connections, {seconds} s each, client and server in one process on loopback");
         Console.WriteLine("| tool | calls/s | p50 ms | p99 ms | errors |");
         Console.WriteLine("|---|---|---|---|---|");
-        await MeasureAsync("no-op (test_simple_text)", $"{baseUrl}/conformance/mcp", _ => """{"name":"test_simple_text","arguments":{}}""", seconds, connections);
+        await MeasureAsync("no-op (test_simple_text)", $"{baseUrl}/conformance/mcp", _ => """{"name":"test_simple_text","arguments":{}}""", ApiKey, seconds, connections);
         await MeasureAsync("send_notification (wait_seconds 0)", $"{baseUrl}/mcp",
-            i => $$$"""{"name":"send_notification","arguments":{"channel":"bench-{{{i % Channels}}}","message":"load test {{{i}}}","wait_seconds":0}}""", seconds, connections);
+            i => $$$"""{"name":"send_notification","arguments":{"channel":"bench-{{{i % Channels}}}","message":"load test {{{i}}}","wait_seconds":0}}""", ApiKey, seconds, connections);
+
+        var (accessToken, signIn) = await OAuthSignIn.TimeAsync(baseUrl, rounds: 20);
+        const string listChannels = """{"name":"list_channels","arguments":{}}""";
+        await MeasureAsync("list_channels, API key", $"{baseUrl}/mcp", _ => listChannels, ApiKey, seconds, connections);
+        await MeasureAsync("list_channels, OAuth access token", $"{baseUrl}/mcp", _ => listChannels, accessToken, seconds, connections);
+        Console.WriteLine();
+        Console.WriteLine($"OAuth sign-in (register, consent page, password, code, token; sequential, 20 rounds): mean {signIn.Mean:F1} ms, max {signIn.Max:F1} ms");
 
         await app.StopAsync();
         await app.DisposeAsync();
         Directory.Delete(dataDirectory, recursive: true);
     }
 
-    private static async Task MeasureAsync(string label, string url, Func<int, string> call, int seconds, int connections)
+    private static async Task MeasureAsync(string label, string url, Func<int, string> call, string bearer, int seconds, int connections)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections });
         async Task<bool> OnceAsync(int i)
@@ -60,7 +69,7 @@ public static class McpLoad
             var body = $$"""{"jsonrpc":"2.0","id":{{i}},"method":"tools/call","params":""" + call(i) + "}";
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
             request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
             using var response = await http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
