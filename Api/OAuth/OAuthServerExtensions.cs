@@ -80,9 +80,11 @@ public static class OAuthServerExtensions
             {
                 validation.UseLocalServer();
                 validation.UseAspNetCore();
-                // Two grain reads per /mcp call, so a revoked grant, a replayed code or refresh token stops its tokens at once.
-                validation.EnableAuthorizationEntryValidation();
+                // Each /mcp call reads the token's entry and its grant (two grain calls), so a revoked grant, a replayed code or
+                // refresh token stops its access tokens at once. The token entry is what tells OpenIddict the grant's id: our
+                // JWT access tokens do not carry it. Cost, measured: list_channels 1,011 calls/s against 1,966 without (bench/README.md).
                 validation.EnableTokenEntryValidation();
+                validation.EnableAuthorizationEntryValidation();
             });
 
         // The issuer and resource come from the public URL, known only once Kestrel listens when it is not configured.

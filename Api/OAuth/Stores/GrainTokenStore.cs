@@ -106,11 +106,16 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     }
 
     /// <summary>The replay defence: reusing a redeemed refresh token revokes every token of its authorization.</summary>
+    /// <summary>
+    /// OpenIddict calls this when a code or refresh token is replayed: the grant is compromised, so the authorization is
+    /// revoked too, and the operator's grant list shows it.
+    /// </summary>
     public async ValueTask<long> RevokeByAuthorizationIdAsync(string identifier, CancellationToken cancellationToken)
     {
         long revoked = 0;
         await foreach (var token in FindByAuthorizationIdAsync(identifier, cancellationToken))
             if (await Grain(token.Id).RevokeAsync()) revoked++;
+        await grains.GetGrain<IOAuthAuthorizationGrain>(identifier).RevokeAsync();
         return revoked;
     }
 
