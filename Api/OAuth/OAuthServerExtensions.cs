@@ -101,6 +101,8 @@ public static class OAuthServerExtensions
 
         services.Configure<ForwardedHeadersOptions>(options => TrustProxies(options, configuration["DOVECOTE_TRUSTED_PROXIES"]));
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // its Information logs echo request parameters
+        // "No XML encryptor configured" is not true here: the key ring grain encrypts every element at rest.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         return builder;
     }
 

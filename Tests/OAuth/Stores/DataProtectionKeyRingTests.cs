@@ -25,7 +25,12 @@ public sealed class DataProtectionKeyRingTests(GrainClusterFixture fx)
         var protectedText = first.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Protect("the login cookie");
 
         // The key the first pod created is in the grain, not only in its memory or on this machine's disk.
-        Assert.NotEmpty(await fx.Client.GetGrain<IKeyRingGrain>(IKeyRingGrain.DefaultKey).GetAllAsync());
+        var elements = await fx.Client.GetGrain<IKeyRingGrain>(IKeyRingGrain.DefaultKey).GetAllAsync();
+        Assert.Contains(elements, e => e.Contains("<masterKey", StringComparison.Ordinal));
+        // ...and encrypted at rest: the stored row holds no key XML.
+        var stored = fx.StoredText().Where(row => row.Key.Contains("dp-keyring", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(stored);
+        Assert.DoesNotContain(stored, row => row.Text.Contains("masterKey", StringComparison.Ordinal));
 
         await using var second = Pod();
         Assert.Equal("the login cookie", second.GetRequiredService<IDataProtectionProvider>().CreateProtector("cookie").Unprotect(protectedText));
