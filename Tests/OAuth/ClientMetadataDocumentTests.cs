@@ -246,3 +246,46 @@ public sealed class ClientMetadataDocumentTests(OAuthApiFixture api) : IClassFix
         Assert.InRange(DateTimeOffset.UtcNow - started, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(30));
     }
 }
+
+/// <summary>A registration budget of two per minute, so the third new metadata document from one address is refused.</summary>
+public sealed class TightRegistrationLimitOAuthApiFixture : OAuthApiFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["--OAuth:RegistrationsPerAddressPerMinute=2"];
+}
+
+public sealed class ClientMetadataDocumentLimitTests(TightRegistrationLimitOAuthApiFixture api) : IClassFixture<TightRegistrationLimitOAuthApiFixture>, IAsyncLifetime
+{
+    private readonly ClientMetadataServer _site = new();
+
+    public ValueTask InitializeAsync() => new(_site.StartAsync());
+
+    public ValueTask DisposeAsync() => _site.DisposeAsync();
+
+    [Fact]
+    public async Task New_metadata_documents_count_against_the_registration_limit()
+    {
+        var redirect = $"http://127.0.0.1:{FreePorts.Next()}/cb";
+        using var browser = api.NewConsentDriver();
+        var pages = new List<ConsentPage>();
+        for (var i = 0; i < 3; i++)
+        {
+            var path = $"/client-{i}.json";
+            _site.Serve(path, new JsonObject
+            {
+                ["client_id"] = _site.UrlOf(path), ["client_name"] = $"Limited {i}", ["redirect_uris"] = new JsonArray(redirect),
+                ["token_endpoint_auth_method"] = "none",
+            });
+            pages.Add(await browser.GetAuthorizePageAsync(api.AuthorizeUri(_site.UrlOf(path), redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()),
+                TestContext.Current.CancellationToken));
+        }
+
+        Assert.All(pages.Take(2), page => Assert.NotNull(page.Form));
+        Assert.Equal(HttpStatusCode.BadRequest, pages[2].Status);
+        Assert.Contains("Too many", pages[2].Alert);
+        Assert.Equal(0, _site.Hits("/client-2.json")); // refused before anything was fetched
+        // A document this pod already knows is not a new registration: it still opens.
+        var again = await browser.GetAuthorizePageAsync(api.AuthorizeUri(_site.UrlOf("/client-0.json"), redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()),
+            TestContext.Current.CancellationToken);
+        Assert.NotNull(again.Form);
+    }
+}

@@ -5,6 +5,7 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Security;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
+using Microsoft.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -35,11 +36,14 @@ public sealed class ClientMetadataDocuments(
         Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && guard.AllowPrivateTargets && uri.IsLoopback));
 
+    /// <summary>Whether this pod fetched the document within <see cref="CacheFor"/>.</summary>
+    public bool IsFresh(string url) => _freshUntil.TryGetValue(url, out var until) && until > time.GetUtcNow();
+
     /// <summary>Makes sure the application for <paramref name="url"/> exists and is fresh; null when ready, else why not.</summary>
     public async Task<string?> EnsureApplicationAsync(string url, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (_freshUntil.TryGetValue(url, out var until) && until > now) return null;
+        if (IsFresh(url)) return null;
 
         var (document, problem) = await FetchAsync(url, cancellationToken);
         if (document is null) return problem;
@@ -112,8 +116,12 @@ public sealed class ClientMetadataDocuments(
         }
     }
 
-    /// <summary>Runs at /authorize before OpenIddict looks the client up.</summary>
-    public sealed class AuthorizationHandler(ClientMetadataDocuments documents) : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
+    /// <summary>
+    /// Runs at /authorize before OpenIddict looks the client up. A fetch is a registration, so it counts against the same
+    /// per-address limit as /register: nobody can make the server fetch URLs at will.
+    /// </summary>
+    public sealed class AuthorizationHandler(ClientMetadataDocuments documents, ClusterRateLimiter limiter, IOptions<OAuthServerOptions> options)
+        : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
@@ -124,7 +132,16 @@ public sealed class ClientMetadataDocuments(
 
         public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
         {
-            if (!documents.IsDocumentUrl(context.ClientId)) return;
+            if (!documents.IsDocumentUrl(context.ClientId) || documents.IsFresh(context.ClientId!)) return;
+            if (context.Transaction.GetHttpRequest()?.HttpContext is { } http)
+            {
+                var decision = await limiter.HitAsync("register-ip", ClusterRateLimiter.ClientKey(http), (options.Value.RegistrationsPerAddressPerMinute, TimeSpan.FromMinutes(1)));
+                if (!decision.Allowed)
+                {
+                    context.Reject(Errors.SlowDown, "Too many new client metadata documents from this address; try again in a minute.");
+                    return;
+                }
+            }
             if (await documents.EnsureApplicationAsync(context.ClientId!, context.CancellationToken) is { } problem)
                 context.Reject(Errors.InvalidClient, problem);
         }
