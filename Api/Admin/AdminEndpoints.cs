@@ -35,7 +35,7 @@ public static class AdminEndpoints
 
     public static WebApplication MapDovecoteAdmin(this WebApplication app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter(RequireAdminAsync);
+        var admin = app.MapAdminGroup();
 
         admin.MapPut("/tenants/{tenant}", async (string tenant, TenantRequest body, IGrainFactory grains, AuditTrail audit, HttpContext http) =>
         {
@@ -162,8 +162,11 @@ public static class AdminEndpoints
         return app;
     }
 
+    /// <summary>Routes under /admin, each behind <see cref="RequireAdminAsync"/>.</summary>
+    public static RouteGroupBuilder MapAdminGroup(this WebApplication app) => app.MapGroup("/admin").AddEndpointFilter(RequireAdminAsync);
+
     /// <summary>Bearer ADMIN_TOKEN, compared in constant time; a tenant id in the route must be well-formed.</summary>
-    internal static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var limiter = http.RequestServices.GetRequiredService<ClusterRateLimiter>();

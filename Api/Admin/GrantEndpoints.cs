@@ -11,7 +11,7 @@ public static class GrantEndpoints
 {
     public static WebApplication MapGrantAdmin(this WebApplication app)
     {
-        var admin = app.MapGroup("/admin").AddEndpointFilter(AdminEndpoints.RequireAdminAsync);
+        var admin = app.MapAdminGroup();
 
         admin.MapGet("/tenants/{tenant}/grants", async (string tenant, IOpenIddictAuthorizationManager authorizations, IOpenIddictApplicationManager applications, CancellationToken cancellationToken) =>
         {

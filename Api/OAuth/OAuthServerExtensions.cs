@@ -4,7 +4,9 @@ using Dovecote.Api.OAuth.Discovery;
 using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
 using Dovecote.Api.Security;
+using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -38,8 +40,8 @@ public static class OAuthServerExtensions
         services.AddOptions<RegistrationOptions>().Bind(configuration);
 
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
-        var allowPrivate = configuration.GetValue<bool>("DOVECOTE_ALLOW_PRIVATE_TARGETS");
-        services.AddSingleton(new OutboundAddressGuard(allowPrivate));
+        services.AddOptions<ChannelTargetOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<ChannelTargetOptions>>().Value.AllowPrivateTargets));
         services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

@@ -37,4 +37,9 @@ public sealed class OAuthServerOptions
     /// <summary>Claude.ai registers again on every connect, from shared addresses, so the limit is generous.</summary>
     [Range(1, 10000)]
     public int RegistrationsPerAddressPerMinute { get; set; } = 30;
+
+    public (int Limit, TimeSpan Window) SignInPerAddress => (SignInFailuresPerAddress, SignInWindow);
+    public (int Limit, TimeSpan Window) SignInPerTenant => (SignInFailuresPerTenant, SignInWindow);
+    /// <summary>Shared by /register and client metadata documents: fetching a new document is a registration too.</summary>
+    public (int Limit, TimeSpan Window) RegistrationPerAddress => (RegistrationsPerAddressPerMinute, TimeSpan.FromMinutes(1));
 }

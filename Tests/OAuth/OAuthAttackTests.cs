@@ -170,16 +170,13 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         Assert.Equal(HttpStatusCode.BadRequest, page.Status);
         Assert.Null(page.Form);
         Assert.Contains("resource", page.Alert);
-        using (var browserless = new HttpClient())
+        // The token endpoint refuses a foreign resource with the RFC 8707 error code.
+        var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
-            // The token endpoint refuses a foreign resource with the RFC 8707 error code.
-            var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
-            {
-                ["grant_type"] = "refresh_token", ["client_id"] = client.ClientId, ["refresh_token"] = "unused", ["resource"] = "https://other.example/mcp",
-            });
-            Assert.Equal(HttpStatusCode.BadRequest, status);
-            Assert.Equal("invalid_target", json.GetProperty("error").GetString());
-        }
+            ["grant_type"] = "refresh_token", ["client_id"] = client.ClientId, ["refresh_token"] = "unused", ["resource"] = "https://other.example/mcp",
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_target", json.GetProperty("error").GetString());
 
         // With no resource the token is still bound to {public url}/mcp, so /mcp accepts it.
         var session = await api.SignInAsync(OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword);

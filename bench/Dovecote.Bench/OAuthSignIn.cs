@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
@@ -34,8 +35,8 @@ public static partial class OAuthSignIn
             JsonSerializer.Serialize(new { client_name = "bench", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }), Encoding.UTF8, "application/json"));
         var clientId = JsonDocument.Parse(await registered.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).RootElement.GetProperty("client_id").GetString()!;
 
-        var verifier = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var challenge = Convert.ToBase64String(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var verifier = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var challenge = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var page = await http.GetStringAsync(QueryHelpers.AddQueryString("/authorize", new Dictionary<string, string?>
         {
             ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = redirect, ["scope"] = "dovecote:notify",

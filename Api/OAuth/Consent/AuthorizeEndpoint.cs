@@ -107,9 +107,7 @@ public sealed class SignInService(
 
     public async Task<SignInOutcome> SignInAsync(HttpContext http, OpenIddictRequest request, object application, string tenant, string password)
     {
-        var rules = options.Value;
-        var perAddress = (rules.SignInFailuresPerAddress, rules.SignInWindow);
-        var perTenant = (rules.SignInFailuresPerTenant, rules.SignInWindow);
+        var (perAddress, perTenant) = (options.Value.SignInPerAddress, options.Value.SignInPerTenant);
         var address = ClusterRateLimiter.ClientKey(http);
         var tenantKey = GrainKeys.IsValidTenant(tenant) ? tenant : "invalid";
 

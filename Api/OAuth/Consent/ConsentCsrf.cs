@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -18,7 +19,7 @@ public sealed class ConsentCsrf(OAuthKeyMaterial keys, PublicUrl publicUrl)
         var nonce = http.Request.Cookies[CookieName];
         if (nonce is not { Length: 43 })
         {
-            nonce = Base64Url(RandomNumberGenerator.GetBytes(32));
+            nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             http.Response.Cookies.Append(CookieName, nonce, new CookieOptions
             {
                 HttpOnly = true,
@@ -29,18 +30,16 @@ public sealed class ConsentCsrf(OAuthKeyMaterial keys, PublicUrl publicUrl)
                 IsEssential = true,
             });
         }
-        return Base64Url(Mac(nonce));
+        return Base64Url.EncodeToString(Mac(nonce));
     }
 
     public bool IsValid(HttpContext http, string? token)
     {
         var nonce = http.Request.Cookies[CookieName];
         if (string.IsNullOrEmpty(nonce) || string.IsNullOrEmpty(token) || token.Length > 64) return false;
-        var expected = Base64Url(Mac(nonce));
+        var expected = Base64Url.EncodeToString(Mac(nonce));
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(token));
     }
 
     private byte[] Mac(string nonce) => HMACSHA256.HashData(keys.Cookie, Encoding.UTF8.GetBytes("dovecote-consent-csrf|" + nonce));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -67,18 +67,8 @@ public sealed class ClientMetadataDocuments(
         if (document.ClientId != url) return "the metadata document's client_id must equal its URL";
         if (document.TokenEndpointAuthMethod is { } method && method != ClientAuthenticationMethods.None)
             return "metadata-document clients must be public (token_endpoint_auth_method \"none\")";
-        return ClientRegistration.Validate(AsPublic(document)) is { } error ? error.Description : null;
+        return ClientRegistration.Validate(document) is { } error ? error.Description : null;
     }
-
-    private static ClientRegistrationRequest AsPublic(ClientRegistrationRequest document) => new()
-    {
-        RedirectUris = document.RedirectUris,
-        TokenEndpointAuthMethod = ClientAuthenticationMethods.None,
-        GrantTypes = document.GrantTypes,
-        ResponseTypes = document.ResponseTypes,
-        ClientName = document.ClientName,
-        Scope = document.Scope,
-    };
 
     private async Task<(ClientRegistrationRequest? Document, string? Problem)> FetchAsync(string url, CancellationToken cancellationToken)
     {
@@ -135,7 +125,7 @@ public sealed class ClientMetadataDocuments(
             if (!documents.IsDocumentUrl(context.ClientId) || documents.IsFresh(context.ClientId!)) return;
             if (context.Transaction.GetHttpRequest()?.HttpContext is { } http)
             {
-                var decision = await limiter.HitAsync("register-ip", ClusterRateLimiter.ClientKey(http), (options.Value.RegistrationsPerAddressPerMinute, TimeSpan.FromMinutes(1)));
+                var decision = await limiter.HitAsync(RegistrationEndpoints.RateLimitBucket, ClusterRateLimiter.ClientKey(http), options.Value.RegistrationPerAddress);
                 if (!decision.Allowed)
                 {
                     context.Reject(Errors.SlowDown, "Too many new client metadata documents from this address; try again in a minute.");

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -73,7 +74,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
         var method = request.TokenEndpointAuthMethod ?? ClientAuthenticationMethods.ClientSecretBasic;
         var confidential = method != ClientAuthenticationMethods.None;
         var clientId = "dvc-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
-        var secret = confidential ? Base64Url(RandomNumberGenerator.GetBytes(32)) : null;
+        var secret = confidential ? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)) : null;
         var name = string.IsNullOrWhiteSpace(request.ClientName) ? "Unnamed MCP client" : request.ClientName.Trim();
 
         var descriptor = Describe(clientId, name, request.RedirectUris!, confidential, kind);
@@ -109,6 +110,4 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
         descriptor.Properties[KindProperty] = JsonSerializer.SerializeToElement(kind);
         return descriptor;
     }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -16,6 +16,9 @@ public sealed class RegistrationOptions
 
 public static class RegistrationEndpoints
 {
+    /// <summary>Registrations per client address, cluster-wide (client metadata documents count here too).</summary>
+    public const string RateLimitBucket = "register-ip";
+
     public static WebApplication MapClientRegistration(this WebApplication app)
     {
         // RFC 7591. Open by default: claude.ai registers again on every connect.
@@ -26,13 +29,13 @@ public static class RegistrationEndpoints
             if (options.Value.Closed)
                 return Results.Json(new { error = "access_denied", error_description = "Registration is closed on this server; the operator provisions clients (POST /admin/bootstrap-client)." },
                     statusCode: StatusCodes.Status403Forbidden);
-            var decision = await limiter.HitAsync("register-ip", ClusterRateLimiter.ClientKey(http), (oauth.Value.RegistrationsPerAddressPerMinute, TimeSpan.FromMinutes(1)));
+            var decision = await limiter.HitAsync(RateLimitBucket, ClusterRateLimiter.ClientKey(http), oauth.Value.RegistrationPerAddress);
             if (!decision.Allowed) return ClusterRateLimiter.TooMany(decision);
             return await RegisterAsync(http, registration, audit, "dcr", actor: "anonymous");
         });
 
         // Closed mode's only way in; needs the operator token like every /admin route.
-        app.MapGroup("/admin").AddEndpointFilter(AdminEndpoints.RequireAdminAsync)
+        app.MapAdminGroup()
             .MapPost("/bootstrap-client", async (HttpContext http, ClientRegistration registration, IOptions<RegistrationOptions> options, AuditTrail audit) =>
                 options.Value.Closed
                     ? await RegisterAsync(http, registration, audit, "bootstrap", actor: "admin")
