@@ -20,8 +20,8 @@ internal static class DiscordRenderer
 
     private static readonly Dialect Markdown = new();
 
-    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength) =>
-        NotificationRenderer.Render(notification, Markdown, maxLength);
+    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength, RenderLimits? limits = null) =>
+        NotificationRenderer.Render(notification, Markdown, maxLength, limits);
 
     /// <summary>
     /// A zero-width space after the @ of @everyone and @here, so the text cannot ping a whole server even if

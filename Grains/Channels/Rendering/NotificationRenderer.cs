@@ -11,11 +11,30 @@ internal static class NotificationRenderer
     /// <summary>Below this a chunk cannot hold a character together with the markup around it.</summary>
     public const int MinimumLength = 64;
 
-    public static IReadOnlyList<RenderedChunk> Render(Notification notification, IMarkdownDialect dialect, int maxLength)
+    /// <summary>
+    /// Markdown that renders past <paramref name="limits"/> is sent as the text it was written as; if even that
+    /// does not fit, or Markdig cannot parse it, <see cref="NotificationRenderException"/> says why.
+    /// </summary>
+    public static IReadOnlyList<RenderedChunk> Render(Notification notification, IMarkdownDialect dialect, int maxLength, RenderLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(notification);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, MinimumLength);
+        limits ??= RenderLimits.Default;
+        var inputLength = (notification.Message?.Length ?? 0) + (notification.Title?.Length ?? 0) + (notification.Url?.Length ?? 0);
 
+        var chunks = Pack(notification, dialect, maxLength);
+        var problem = limits.Check(chunks, inputLength, maxLength);
+        if (problem is not null && notification.Format == MessageFormat.Markdown)
+        {
+            chunks = Pack(notification with { Format = MessageFormat.Plain }, dialect, maxLength);
+            problem = limits.Check(chunks, inputLength, maxLength);
+        }
+
+        return problem is null ? chunks : throw new NotificationRenderException($"The message cannot be sent: {problem}. Shorten it.");
+    }
+
+    private static IReadOnlyList<RenderedChunk> Pack(Notification notification, IMarkdownDialect dialect, int maxLength)
+    {
         var blocks = new List<IReadOnlyList<Piece>>();
         if (!string.IsNullOrWhiteSpace(notification.Title))
         {
@@ -40,12 +59,24 @@ internal static class NotificationRenderer
             return [];
         }
 
-        var blocks = notification.Format == MessageFormat.Markdown
-            ? MarkdownBlockRenderer.Render(message, dialect, maxLength)
-            : [];
+        var blocks = notification.Format == MessageFormat.Markdown ? MarkdownBlocks(message, dialect, maxLength) : [];
 
         // Plain format, or Markdown that renders to nothing (only link definitions): send the text as written.
         return blocks.Count > 0 ? blocks : [LiteralBlock(message, dialect)];
+    }
+
+    private static List<IReadOnlyList<Piece>> MarkdownBlocks(string message, IMarkdownDialect dialect, int maxLength)
+    {
+        try
+        {
+            return MarkdownBlockRenderer.Render(message, dialect, maxLength);
+        }
+        catch (ArgumentException)
+        {
+            // Markdig's depth limit ("> > > ..." or lists nested hundreds deep); its message quotes no input.
+            throw new NotificationRenderException(
+                "The message nests Markdown too deeply to render (quotes or lists hundreds of levels deep). Flatten it, or send it with format \"plain\".");
+        }
     }
 
     /// <summary>The title is not Markdown; it is one bold line even if it contained line breaks.</summary>

@@ -11,6 +11,13 @@ internal static class TableLayout
 {
     private const string ColumnSeparator = " | ";
 
+    /// <summary>
+    /// Padding repeats the widest cell's width on every row, so one long cell over thousands of short rows
+    /// would multiply a message's size (and the messages it is sent as). Past this factor over the unpadded
+    /// text, columns are not padded.
+    /// </summary>
+    public const int MaxPaddingExpansion = 2;
+
     public static string Format(Table table)
     {
         var rows = table.OfType<TableRow>()
@@ -26,14 +33,15 @@ internal static class TableLayout
             }
         }
 
+        var pad = PaddedLength(rows, widths, table) <= MaxPaddingExpansion * (UnpaddedLength(rows) + 1024L);
         var lines = new List<string>();
         var index = 0;
         foreach (var row in table.OfType<TableRow>())
         {
             var cells = rows[index++];
             lines.Add(string.Join(ColumnSeparator, Enumerable.Range(0, columns)
-                .Select(c => Pad(c < cells.Length ? cells[c] : "", widths[c], Alignment(table, c)))).TrimEnd());
-            if (row.IsHeader)
+                .Select(c => c >= cells.Length ? "" : pad ? Pad(cells[c], widths[c], Alignment(table, c)) : cells[c])).TrimEnd());
+            if (row.IsHeader && pad)
             {
                 lines.Add(string.Join("-+-", widths.Select(w => new string('-', w))));
             }
@@ -41,6 +49,16 @@ internal static class TableLayout
 
         return string.Join('\n', lines);
     }
+
+    private static long PaddedLength(List<string[]> rows, int[] widths, Table table)
+    {
+        long line = widths.Sum(w => (long)w) + (ColumnSeparator.Length * Math.Max(0, widths.Length - 1)) + 1;
+        var headers = table.OfType<TableRow>().Count(r => r.IsHeader);
+        return line * (rows.Count + headers);
+    }
+
+    private static long UnpaddedLength(List<string[]> rows) =>
+        rows.Sum(r => r.Sum(c => (long)c.Length) + (ColumnSeparator.Length * Math.Max(0, r.Length - 1)) + 1);
 
     // A cell is one line of readable text: markers are dropped and line breaks become spaces.
     private static string CellText(TableCell cell) =>

@@ -22,8 +22,8 @@ internal static class SlackRenderer
 
     private static readonly Dialect Mrkdwn = new();
 
-    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength) =>
-        NotificationRenderer.Render(notification, Mrkdwn, maxLength);
+    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength, RenderLimits? limits = null) =>
+        NotificationRenderer.Render(notification, Mrkdwn, maxLength, limits);
 
     /// <summary>Slack requires &amp;, &lt; and &gt; as entities in all text; they are its control characters.</summary>
     private static string Escape(string text)

@@ -17,8 +17,8 @@ internal static class TelegramRenderer
 
     private static readonly Dialect Html = new();
 
-    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength) =>
-        NotificationRenderer.Render(notification, Html, maxLength);
+    public static IReadOnlyList<RenderedChunk> Render(Notification notification, int maxLength = MaxLength, RenderLimits? limits = null) =>
+        NotificationRenderer.Render(notification, Html, maxLength, limits);
 
     /// <summary>HTML mode needs only &amp;, &lt; and &gt; escaped in text.</summary>
     private static string Escape(string text) => Escape(text, "&<>");

@@ -23,14 +23,16 @@ internal static partial class RenderTestSupport
         _ => throw new ArgumentOutOfRangeException(nameof(platform)),
     };
 
-    public static IReadOnlyList<RenderedChunk> Render(string platform, Notification notification, int? maxLength = null)
+    public static IReadOnlyList<RenderedChunk> Render(string platform, Notification notification, int? maxLength = null, RenderLimits? limits = null)
     {
         var max = maxLength ?? MaxLength(platform);
+        // A maximum below the platform's splits into many chunks on purpose; the chunk cap is for real lengths.
+        limits ??= maxLength is null ? RenderLimits.Default : RenderLimits.Unbounded;
         var chunks = platform switch
         {
-            Telegram => TelegramRenderer.Render(notification, max),
-            Discord => DiscordRenderer.Render(notification, max),
-            Slack => SlackRenderer.Render(notification, max),
+            Telegram => TelegramRenderer.Render(notification, max, limits),
+            Discord => DiscordRenderer.Render(notification, max, limits),
+            Slack => SlackRenderer.Render(notification, max, limits),
             _ => throw new ArgumentOutOfRangeException(nameof(platform)),
         };
         AssertWellFormed(platform, chunks, max);

@@ -1,3 +1,4 @@
+using Dovecote.Grains.Channels.Rendering;
 using Dovecote.Grains.Channels.Telegram;
 using Dovecote.Grains.Interfaces.Channels;
 using static Dovecote.Tests.Channels.Rendering.RenderTestSupport;
@@ -162,7 +163,7 @@ public sealed class TelegramRendererTests
             var markdown = corpus.Document(blocks: 25);
             foreach (var max in new[] { 64, 150, 700, TelegramRenderer.MaxLength })
             {
-                var chunks = TelegramRenderer.Render(new Notification(markdown, $"Seed {seed} <&>", "https://example.com/done"), max);
+                var chunks = TelegramRenderer.Render(new Notification(markdown, $"Seed {seed} <&>", "https://example.com/done"), max, RenderLimits.Unbounded);
 
                 Assert.All(chunks, chunk => TelegramHtmlChecker.AssertValid(chunk.Text));
                 Assert.All(chunks, chunk => Assert.InRange(chunk.Text.Length, 1, max));
