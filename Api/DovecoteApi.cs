@@ -39,6 +39,7 @@ public static class DovecoteApi
         builder.AddDovecoteMcp();
 
         var app = builder.Build();
+        app.UseMalformedRequestAnswers();
         app.UseForwardedHeaders();
         app.UseAuthorizeErrorPage();
         app.UseOriginAndHostChecks();

@@ -38,6 +38,7 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
         [Description("The profile name, e.g. 'production'.")] string profile)
     {
         var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.EnvReadScope);
+        if (!EnvProfileNames.IsValid(profile)) throw new McpException(EnvProfileNames.Rule);
         using var scope = TenantContext.Enter(tenant);
         var owner = grains.GetGrain<ITenantGrain>(tenant);
         var values = await owner.GetAsync() is null ? null : await owner.GetEnvProfileAsync(profile);

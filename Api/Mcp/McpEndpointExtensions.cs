@@ -21,7 +21,19 @@ public static class McpEndpointExtensions
         builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = "dovecote", Version = "1.0.0" })
             .WithHttpTransport(o => o.Stateless = true) // any Api pod can answer any request
             .WithTools<NotificationTools>(ToolResults.Json)
-            .WithTools<ChannelTools>(ToolResults.Json);
+            .WithTools<ChannelTools>(ToolResults.Json)
+            .WithRequestFilters(filters => filters.AddCallToolFilter(next => async (context, cancellationToken) =>
+            {
+                try
+                {
+                    return await next(context, cancellationToken);
+                }
+                catch (Exception e) when (ToolResults.CallerMistake(e) is { } reason)
+                {
+                    // The caller's mistake, answered as a tool error it can read: not a server error to log.
+                    return ToolResults.Error(reason);
+                }
+            }));
         return builder;
     }
 

@@ -11,6 +11,21 @@ public static class ToolResults
     /// <summary>Nulls are written: the output schemas list nullable fields as required, and clients validate.</summary>
     public static JsonSerializerOptions Json { get; } = new(McpJsonUtilities.DefaultOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
+    public static CallToolResult Error(string reason) => new() { IsError = true, Content = [new TextContentBlock { Text = reason }] };
+
+    /// <summary>
+    /// What to tell a caller whose arguments were wrong: a tool's own refusal (<see cref="McpException"/>), or the
+    /// SDK's refusal to bind them (a missing required argument, a value of the wrong JSON type). Null for anything else.
+    /// </summary>
+    public static string? CallerMistake(Exception exception) => exception switch
+    {
+        McpProtocolException => null, // a JSON-RPC error (unknown tool) the SDK answers itself
+        McpException e => e.Message,
+        ArgumentException { ParamName: "arguments" } e => e.Message.Replace(" (Parameter 'arguments')", "", StringComparison.Ordinal),
+        JsonException => "An argument has the wrong type; see the tool's input schema.",
+        _ => null,
+    };
+
     public static CallToolResult Create<T>(T structured, string text) => new()
     {
         StructuredContent = JsonSerializer.SerializeToElement(structured, Json),
