@@ -45,6 +45,8 @@ public sealed partial class TenantGrain(
             throw new ArgumentException($"displayName must be 1 to {MaxDisplayName} characters");
         if (password is { Length: < MinPassword or > MaxPassword })
             throw new ArgumentException($"password must be {MinPassword} to {MaxPassword} characters");
+        // Listed before it is written, like its channels: a listed tenant whose write failed is skipped by the list, never missing from it.
+        await GrainFactory.GetGrain<ITenantDirectoryGrain>(GrainKeys.TenantDirectoryShard(Tenant)).AddAsync(Tenant);
 
         var created = !S.Exists;
         if (created)
