@@ -11,7 +11,7 @@ namespace Dovecote.Grains.Tenants;
 
 /// <summary>
 /// One tenant: profile, password hash, channel index, the list of its API keys and its env profiles (encrypted).
-/// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="InvalidOperationException"/>.
+/// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="NotFoundException"/>.
 /// </summary>
 [GrainType("tenant")]
 public sealed partial class TenantGrain(
@@ -190,7 +190,7 @@ public sealed partial class TenantGrain(
 
     private void EnsureExists()
     {
-        if (!S.Exists) throw new InvalidOperationException($"tenant '{Tenant}' does not exist");
+        if (!S.Exists) throw new NotFoundException($"tenant '{Tenant}' does not exist");
     }
 
     private TenantInfo Info() => new(

@@ -87,11 +87,12 @@ public sealed class TenantGrainTests(GrainClusterFixture fx)
         using var scope = TenantContext.Enter(tenant);
         var grain = Tenant(tenant);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.AddChannelAsync("tg"));
+        // NotFoundException crosses the silo boundary as itself: the admin API maps exactly this type to 404.
+        var error = await Assert.ThrowsAsync<NotFoundException>(() => grain.AddChannelAsync("tg"));
         Assert.Equal($"tenant '{tenant}' does not exist", error.Message);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.CreateApiKeyAsync(null));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.SetEnvProfileAsync("prod", new Dictionary<string, string>()));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.GetChannelIdsAsync());
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.CreateApiKeyAsync(null));
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.SetEnvProfileAsync("prod", new Dictionary<string, string>()));
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.GetChannelIdsAsync());
     }
 
     [Fact]
