@@ -13,7 +13,9 @@ public static class DovecoteApi
 {
     public const string DefaultUrl = "http://localhost:8080";
 
-    public static WebApplication Create(string[] args)
+    /// <summary>Builds the Api with every production endpoint mapped; the caller runs or starts it.</summary>
+    /// <param name="configure">Runs after the production endpoints are mapped: tests add their own endpoints here.</param>
+    public static WebApplication Create(string[] args, Action<WebApplication>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
@@ -49,10 +51,9 @@ public static class DovecoteApi
         app.MapGet("/health/ready", ReadinessAsync);
         app.MapDovecoteMcp();
         app.MapDovecoteOAuth();
-        // Test-only (Api/Testing): the MCP conformance suite's fixtures at /conformance/mcp, never mapped outside "Testing".
-        if (app.Environment.IsEnvironment("Testing")) Testing.ConformanceEndpoint.MapConformanceEndpoint(app);
         app.MapDovecoteAdmin();
         app.MapGrantAdmin();
+        configure?.Invoke(app);
         return app;
     }
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Dovecote.Grains.Interfaces.Tenancy;
@@ -23,6 +26,17 @@ public static partial class GrainKeys
 
     /// <summary>"{tenant}/{yyyy-MM-dd}": one audit grain per tenant and UTC day.</summary>
     public static string AuditDay(string tenant, DateOnly day) => $"{tenant}/{day:yyyy-MM-dd}";
+
+    /// <summary>Fixed for good: a tenant's directory shard is derived from its id, so changing this would lose tenants from the list.</summary>
+    public const int TenantDirectoryShards = 16;
+
+    /// <summary>"0" to "15": the tenant directory shard that lists <paramref name="tenant"/>, by a hash that is the same in every process.</summary>
+    public static string TenantDirectoryShard(string tenant) =>
+        (SHA256.HashData(Encoding.UTF8.GetBytes(tenant))[0] % TenantDirectoryShards).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Every tenant directory shard's key.</summary>
+    public static IEnumerable<string> AllTenantDirectoryShards() =>
+        Enumerable.Range(0, TenantDirectoryShards).Select(shard => shard.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Splits "{tenant}/{id}".</summary>
     public static (string Tenant, string Id) Split(string key)

@@ -11,7 +11,7 @@ namespace Dovecote.Grains.Tenants;
 
 /// <summary>
 /// One tenant: profile, password hash, channel index, the list of its API keys and its env profiles (encrypted).
-/// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="InvalidOperationException"/>.
+/// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="NotFoundException"/>.
 /// </summary>
 [GrainType("tenant")]
 public sealed partial class TenantGrain(
@@ -45,6 +45,8 @@ public sealed partial class TenantGrain(
             throw new ArgumentException($"displayName must be 1 to {MaxDisplayName} characters");
         if (password is { Length: < MinPassword or > MaxPassword })
             throw new ArgumentException($"password must be {MinPassword} to {MaxPassword} characters");
+        // Listed before it is written, like its channels: a listed tenant whose write failed is skipped by the list, never missing from it.
+        await GrainFactory.GetGrain<ITenantDirectoryGrain>(GrainKeys.TenantDirectoryShard(Tenant)).AddAsync(Tenant);
 
         var created = !S.Exists;
         if (created)
@@ -188,7 +190,7 @@ public sealed partial class TenantGrain(
 
     private void EnsureExists()
     {
-        if (!S.Exists) throw new InvalidOperationException($"tenant '{Tenant}' does not exist");
+        if (!S.Exists) throw new NotFoundException($"tenant '{Tenant}' does not exist");
     }
 
     private TenantInfo Info() => new(

@@ -189,6 +189,134 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == chat && m.Text == "again"));
     }
 
+    [Fact]
+    public async Task Tenants_are_listed_a_page_at_a_time_in_id_order()
+    {
+        using var admin = api.Admin();
+        // "zz" ids sort after every other tenant of this fixture, so the last page is known to end with them.
+        var prefix = $"zz{Guid.NewGuid():N}"[..14];
+        string[] ids = [$"{prefix}-a", $"{prefix}-b", $"{prefix}-c"];
+        foreach (var id in new[] { ids[2], ids[0], ids[1] }) // created out of order: the list sorts, across directory shards
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/admin/tenants/{id}", new { displayName = $"Tenant {id[^1]}" }, Ct)).StatusCode);
+
+        var first = await JsonOf(await admin.GetAsync($"/admin/tenants?limit=2&after={prefix}", Ct));
+        var firstIds = first.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()).ToList();
+        Assert.Equal(ids[..2], firstIds);
+        Assert.Equal(ids[1], first.GetProperty("next").GetString());
+        Assert.Equal("Tenant a", first.GetProperty("tenants")[0].GetProperty("displayName").GetString());
+
+        var second = await JsonOf(await admin.GetAsync($"/admin/tenants?limit=2&after={first.GetProperty("next").GetString()}", Ct));
+        Assert.Equal([ids[2]], second.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind); // the last page
+
+        var all = await JsonOf(await admin.GetAsync("/admin/tenants", Ct)); // default limit 100: this fixture has fewer tenants
+        var allIds = all.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("tenant").GetString()!).ToList();
+        Assert.Contains("default", allIds); // seeded at start-up
+        Assert.Equal(allIds.Order(StringComparer.Ordinal), allIds);
+        Assert.Equal(ids, allIds[^3..]);
+        Assert.Equal(JsonValueKind.Null, all.GetProperty("next").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("?limit=0", "limit must be 1 to 1000")]
+    [InlineData("?limit=1001", "limit must be 1 to 1000")]
+    [InlineData("?after=Not_A_Tenant", "after must be a tenant id")]
+    public async Task A_bad_tenant_page_is_refused_with_the_reason(string query, string reason)
+    {
+        using var admin = api.Admin();
+
+        var response = await admin.GetAsync($"/admin/tenants{query}", Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await JsonOf(response);
+        Assert.Equal("invalid_request", error.GetProperty("error").GetString());
+        Assert.Contains(reason, error.GetProperty("error_description").GetString());
+    }
+
+    [Fact]
+    public async Task Channels_of_a_tenant_are_listed_with_every_secret_masked()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+        var webhookSecret = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        await PutChannelAsync(admin, tenant, "tg", new { type = "telegram", name = "Phone", settings = new { botToken = "424242:listed-bot-secret", chatId = 7 } });
+        await PutChannelAsync(admin, tenant, "chat", new { type = "discord", settings = new { webhookUrl = "https://discord.example/api/webhooks/1/discord-path-secret" } });
+        await PutChannelAsync(admin, tenant, "hook", new { type = "webhook", name = "Hook", settings = new { url = "https://hooks.example/in/webhook-path-secret", secret = webhookSecret } });
+
+        var response = await admin.GetAsync($"/admin/tenants/{tenant}/channels", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        foreach (var secret in new[] { "listed-bot-secret", "discord-path-secret", "webhook-path-secret", webhookSecret, webhookSecret["whsec_".Length..] })
+            Assert.DoesNotContain(secret, body);
+        var channels = JsonDocument.Parse(body).RootElement.EnumerateArray().ToDictionary(c => c.GetProperty("channelId").GetString()!);
+        Assert.Equal(["chat", "hook", "tg"], channels.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("Phone", channels["tg"].GetProperty("name").GetString());
+        Assert.Equal("4242****", channels["tg"].GetProperty("settings").GetProperty("botToken").GetString());
+        Assert.Equal("https://discord.example/****", channels["chat"].GetProperty("settings").GetProperty("webhookUrl").GetString());
+        Assert.Equal("whsec_****", channels["hook"].GetProperty("settings").GetProperty("secret").GetString());
+
+        var nobody = $"nobody-{Guid.NewGuid():N}"[..20];
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/admin/tenants/{nobody}/channels", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_channel_put_without_a_name_is_named_after_its_id()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+
+        var put = await PutChannelAsync(admin, tenant, "alerts.prod", new { type = "slack", settings = new { webhookUrl = "https://hooks.slack.example/services/x" } });
+
+        Assert.Equal("alerts.prod", put.GetProperty("name").GetString());
+        var stored = await JsonOf(await admin.GetAsync($"/admin/tenants/{tenant}/channels/alerts.prod", Ct));
+        Assert.Equal("alerts.prod", stored.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_grain_saying_the_tenant_does_not_exist_is_a_404_with_the_reason()
+    {
+        var tenant = $"nobody-{Guid.NewGuid():N}"[..20];
+        using var admin = api.Admin();
+
+        // The handler does not look the tenant up: TenantGrain throws NotFoundException and the admin gate maps it.
+        var response = await admin.PostAsJsonAsync($"/admin/tenants/{tenant}/api-keys", new { name = "ci" }, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var error = await JsonOf(response);
+        Assert.Equal("not_found", error.GetProperty("error").GetString());
+        Assert.Equal($"tenant '{tenant}' does not exist", error.GetProperty("error_description").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/admin/tenants/{tenant}/api-keys", Ct)).StatusCode);
+        var env = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/prod", new { values = new Dictionary<string, string> { ["A"] = "b" } }, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, env.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "/admin/tenants/Not_A_Tenant", "tenant id")]
+    [InlineData("GET", "/admin/tenants/Not_A_Tenant/channels", "tenant id")]
+    [InlineData("GET", "/admin/tenants/default/channels/-starts-with-a-dash", "channel id")]
+    [InlineData("GET", "/admin/tenants/default/channels/has!bang/dead-letters", "channel id")]
+    [InlineData("DELETE", "/admin/tenants/default/channels/x%20y", "channel id")]
+    [InlineData("GET", "/admin/tenants/default/channels/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "channel id")] // 65 characters
+    public async Task A_bad_tenant_or_channel_id_in_the_route_is_a_400_with_the_reason(string method, string path, string reason)
+    {
+        using var admin = api.Admin();
+
+        using var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await JsonOf(response);
+        Assert.Equal("invalid_request", error.GetProperty("error").GetString());
+        Assert.Contains(reason, error.GetProperty("error_description").GetString());
+    }
+
+    private static async Task<JsonElement> PutChannelAsync(HttpClient admin, string tenant, string channel, object body)
+    {
+        var response = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/channels/{channel}", body, Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT channel {channel}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+        return await JsonOf(response);
+    }
+
     [Theory]
     [InlineData("TELEGRAM_INSTANCES", "not json", "TELEGRAM_INSTANCES is not valid JSON")]
     [InlineData("DISCORD_INSTANCES", """[{"id":"a"}]""", "DISCORD_INSTANCES[0]: webhookUrl is required")]

@@ -1,12 +1,11 @@
 using Dovecote.Api;
-using Dovecote.Api.Testing;
 using Microsoft.AspNetCore.Builder;
 
 namespace Dovecote.Tests.Conformance;
 
 /// <summary>
-/// The real Api (embedded silo included) on Kestrel at a loopback port in the "Testing" environment, which maps the
-/// unauthenticated MCP conformance endpoint beside the production /mcp. Like ApiFixture, plus the environment.
+/// The real Api (embedded silo included) on Kestrel at a loopback port, with the unauthenticated MCP conformance
+/// endpoint mapped beside the production /mcp through the Api's seam. Like ApiFixture, plus that endpoint.
 /// </summary>
 public sealed class ConformanceServerFixture : IAsyncLifetime
 {
@@ -22,14 +21,13 @@ public sealed class ConformanceServerFixture : IAsyncLifetime
     {
         _app = DovecoteApi.Create(
         [
-            $"--environment={ConformanceEndpoint.EnvironmentName}",
             "--urls=http://127.0.0.1:0",
             $"--DOVECOTE_DATA_DIR={_dataDirectory}",
             $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
             $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
             $"--DOVECOTE_API_KEYS={ApiKey}",
             "--Logging:LogLevel:Default=Warning",
-        ]);
+        ], app => app.MapConformanceEndpoint());
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
     }

@@ -1,13 +1,12 @@
 using System.Net;
 using System.Text;
-using Dovecote.Api.Testing;
 using ModelContextProtocol.Client;
 
 namespace Dovecote.Tests.Conformance;
 
 /// <summary>
-/// The official MCP conformance suite (@modelcontextprotocol/conformance, `server` mode) against the Api's test-only
-/// /conformance/mcp: the production MCP server and middleware with the suite's fixtures (Api/Testing) as primitives.
+/// The official MCP conformance suite (@modelcontextprotocol/conformance, `server` mode) against the test-only
+/// /conformance/mcp: the production MCP server and middleware with the suite's fixtures (ConformanceFixtures) as primitives.
 /// Scenarios a stateless server cannot pass are listed, with reasons, in expected-failures.yml.
 /// </summary>
 public sealed class ConformanceSuiteTests(ConformanceServerFixture server) : IClassFixture<ConformanceServerFixture>
@@ -30,7 +29,7 @@ public sealed class ConformanceSuiteTests(ConformanceServerFixture server) : ICl
     }
 
     [Fact]
-    public async Task The_production_endpoint_keeps_only_dovecotes_tools_and_its_credentials_in_the_testing_environment()
+    public async Task The_production_endpoint_keeps_only_dovecotes_tools_and_its_credentials_beside_the_conformance_endpoint()
     {
         using (var http = new HttpClient())
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"{server.BaseUrl}/mcp")

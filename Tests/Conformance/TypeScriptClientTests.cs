@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Dovecote.Api.Testing;
 using Dovecote.Tests.Api;
 using Dovecote.Tests.Channels;
 
@@ -59,7 +58,7 @@ public sealed class TypeScriptClientTests(ApiFixture api) : IClassFixture<ApiFix
         Assert.Equal(401, root.GetProperty("unauthenticated").GetProperty("status").GetInt32());
     }
 
-    /// <summary>Outside the "Testing" environment the conformance endpoint and its fixtures do not exist.</summary>
+    /// <summary>The production composition (no test seam) has no conformance endpoint, and /mcp lists none of its fixtures.</summary>
     [Fact]
     public async Task The_production_app_has_no_conformance_endpoint()
     {

@@ -87,11 +87,54 @@ public sealed class TenantGrainTests(GrainClusterFixture fx)
         using var scope = TenantContext.Enter(tenant);
         var grain = Tenant(tenant);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => grain.AddChannelAsync("tg"));
+        // NotFoundException crosses the silo boundary as itself: the admin API maps exactly this type to 404.
+        var error = await Assert.ThrowsAsync<NotFoundException>(() => grain.AddChannelAsync("tg"));
         Assert.Equal($"tenant '{tenant}' does not exist", error.Message);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.CreateApiKeyAsync(null));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.SetEnvProfileAsync("prod", new Dictionary<string, string>()));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.GetChannelIdsAsync());
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.CreateApiKeyAsync(null));
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.SetEnvProfileAsync("prod", new Dictionary<string, string>()));
+        await Assert.ThrowsAsync<NotFoundException>(() => grain.GetChannelIdsAsync());
+    }
+
+    [Fact]
+    public async Task Upsert_lists_the_tenant_once_in_its_directory_shard()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("dir");
+        var shard = fx.Client.GetGrain<ITenantDirectoryGrain>(GrainKeys.TenantDirectoryShard(tenant));
+        using (TenantContext.Enter(tenant))
+        {
+            Assert.False(await Tenant(tenant).VerifyPasswordAsync(Password)); // reading a tenant does not list it
+            Assert.DoesNotContain(tenant, await shard.ListAsync(null, int.MaxValue));
+
+            await Tenant(tenant).UpsertAsync("Acme", null);
+            await Tenant(tenant).UpsertAsync("Acme Corp", null);
+        }
+
+        Assert.Single(await shard.ListAsync(null, int.MaxValue), t => t == tenant);
+    }
+
+    [Fact]
+    public async Task A_directory_shard_pages_in_ordinal_order_after_any_cursor()
+    {
+        var shard = fx.Client.GetGrain<ITenantDirectoryGrain>($"test-{Guid.NewGuid():N}"); // a shard of its own
+        foreach (var tenant in new[] { "c", "a-2", "b", "a-10", "b" })
+            await shard.AddAsync(tenant);
+
+        Assert.Equal(["a-10", "a-2", "b", "c"], await shard.ListAsync(null, 10));
+        Assert.Equal(["a-10", "a-2"], await shard.ListAsync(null, 2));
+        Assert.Equal(["b", "c"], await shard.ListAsync("a-2", 2));
+        Assert.Equal(["b"], await shard.ListAsync("a-3", 1)); // a cursor need not be listed
+        Assert.Empty(await shard.ListAsync("c", 10));
+        Assert.Contains("tenant id", (await Assert.ThrowsAsync<ArgumentException>(() => shard.AddAsync("Not/A/Tenant"))).Message);
+    }
+
+    [Fact]
+    public void Directory_shards_come_from_a_hash_that_never_changes()
+    {
+        // Pinned: a tenant's shard is where it was listed, so a different hash would drop tenants from the list.
+        Assert.Equal("7", GrainKeys.TenantDirectoryShard("default"));
+        Assert.Equal("2", GrainKeys.TenantDirectoryShard("acme"));
+        Assert.Equal("10", GrainKeys.TenantDirectoryShard("zz"));
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => i.ToString()), GrainKeys.AllTenantDirectoryShards());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text;
 using Dovecote.Api;
 using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Tests.Conformance;
 
 namespace Dovecote.Bench;
 
@@ -23,7 +24,6 @@ public static class McpLoad
         await using var receiver = await Receiver.StartAsync();
         var app = DovecoteApi.Create(
         [
-            "--environment=Testing", // maps the no-op fixture tools at /conformance/mcp
             "--urls=http://127.0.0.1:0",
             $"--DOVECOTE_DATA_DIR={dataDirectory}",
             $"--DOVECOTE_SILO_PORT={FreePort()}",
@@ -33,7 +33,7 @@ public static class McpLoad
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             "--Delivery:OutboxCapacity=100000",
             "--Logging:LogLevel:Default=Warning",
-        ]);
+        ], api => api.MapConformanceEndpoint()); // the no-op fixture tools at /conformance/mcp (linked from Tests/Conformance)
         await app.StartAsync();
         var baseUrl = app.Urls.First();
         var grains = app.Services.GetRequiredService<IGrainFactory>();
@@ -45,7 +45,7 @@ public static class McpLoad
         Console.WriteLine($"MCP load, {Environment.ProcessorCount} cores, {connections} connections, {seconds} s each, client and server in one process on loopback");
         Console.WriteLine("| tool | calls/s | p50 ms | p99 ms | errors |");
         Console.WriteLine("|---|---|---|---|---|");
-        await MeasureAsync("no-op (test_simple_text)", $"{baseUrl}/conformance/mcp", _ => """{"name":"test_simple_text","arguments":{}}""", ApiKey, seconds, connections);
+        await MeasureAsync("no-op (test_simple_text)", $"{baseUrl}{ConformanceEndpoint.Route}", _ => """{"name":"test_simple_text","arguments":{}}""", ApiKey, seconds, connections);
         await MeasureAsync("send_notification (wait_seconds 0)", $"{baseUrl}/mcp",
             i => $$$"""{"name":"send_notification","arguments":{"channel":"bench-{{{i % Channels}}}","message":"load test {{{i}}}","wait_seconds":0}}""", ApiKey, seconds, connections);
 

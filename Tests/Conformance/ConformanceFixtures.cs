@@ -9,10 +9,10 @@ using ModelContextProtocol.Server;
 // which the SDK marks obsolete for the 2026-07-28 revision.
 #pragma warning disable MCP9005
 
-namespace Dovecote.Api.Testing;
+namespace Dovecote.Tests.Conformance;
 
 // Fixtures the MCP conformance suite (@modelcontextprotocol/conformance 0.1.16, `server` scenarios) calls by name.
-// They are served only at /conformance/mcp in the "Testing" environment (ConformanceEndpoint); /mcp never lists them.
+// They are served only at /conformance/mcp, which tests map through the Api's seam (ConformanceEndpoint); /mcp never lists them.
 // Every method is static so the primitives are built once and shared by the per-request stateless servers.
 
 /// <summary>Tools named by the conformance scenarios tools-call-*, json-schema-2020-12.</summary>

@@ -1,13 +1,18 @@
 using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace Dovecote.Api.Testing;
+namespace Dovecote.Tests.Conformance;
 
 /// <summary>
-/// Test-only, unauthenticated MCP endpoint for the official conformance suite (Tests/Conformance), which cannot send
-/// credentials. It is the production MCP server (same SDK registration, transport options and middleware: Origin
+/// Test-only, unauthenticated MCP endpoint for the official conformance suite, which cannot send credentials. Tests
+/// map it through the Api's seam (<c>DovecoteApi.Create(args, app => app.MapConformanceEndpoint())</c>); the product
+/// never compiles it. It is the production MCP server (same SDK registration, transport options and middleware: Origin
 /// check, authentication) with the primitives swapped: requests routed to <see cref="Route"/> get the conformance
 /// fixtures instead of Dovecote's tools, while /mcp is untouched.
 /// </summary>
@@ -19,15 +24,11 @@ namespace Dovecote.Api.Testing;
 /// </remarks>
 public static class ConformanceEndpoint
 {
-    public const string EnvironmentName = "Testing";
     public const string Route = "/conformance/mcp";
 
-    /// <summary>Maps <see cref="Route"/>. Refuses outside the "Testing" environment.</summary>
+    /// <summary>Maps <see cref="Route"/> beside the production endpoints.</summary>
     public static WebApplication MapConformanceEndpoint(this WebApplication app)
     {
-        if (!app.Environment.IsEnvironment(EnvironmentName))
-            throw new InvalidOperationException($"The MCP conformance endpoint is test-only; the environment is '{app.Environment.EnvironmentName}', not '{EnvironmentName}'.");
-
         var fixtures = new Fixtures(app.Services);
         // The options object is the singleton the SDK's handler reads on every request; the hook is installed before
         // the app starts serving. Whatever Dovecote configures itself still runs for every other endpoint.

@@ -1,0 +1,150 @@
+using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.Audit;
+using Dovecote.Grains.Interfaces.Tenants;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dovecote.Api.Admin;
+
+/// <summary>A page of tenants in id order; <see cref="Next"/> is the <c>after</c> of the next page, null on the last.</summary>
+public sealed record TenantPage(IReadOnlyList<TenantInfo> Tenants, string? Next);
+
+/// <summary>A minted API key: <see cref="Key"/> is shown this once.</summary>
+public sealed record CreatedApiKeyResponse(string Id, string Key, string Prefix, string? Name);
+
+public sealed record RedriveResponse(int Redriven);
+
+/// <summary>What the handlers that change things need, bound as one parameter.</summary>
+public sealed record AdminServices(IGrainFactory Grains, AuditTrail Audit, HttpContext Http)
+{
+    public ITenantGrain Tenant(string tenant) => Grains.GetGrain<ITenantGrain>(tenant);
+
+    public IChannelGrain Channel(string tenant, string channel) => Grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channel));
+
+    /// <summary>Records an operator change in the tenant it touches.</summary>
+    public Task AuditAsync(string tenant, string action, string target, string? detail = null) =>
+        Audit.RecordAsync(tenant, "admin", action, target, detail, Http);
+}
+
+// The handlers. The tenant group's filter has checked {tenant} and {channel} and entered the tenant; the admin gate
+// turns a grain's ArgumentException into 400 and its NotFoundException into 404, so handlers do not check either.
+public static partial class AdminEndpoints
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1_000;
+
+    public static async Task<Results<Ok<TenantPage>, BadRequest<AdminError>>> ListTenants(IGrainFactory grains, string? after, int limit = DefaultPageSize)
+    {
+        if (limit is < 1 or > MaxPageSize) return AdminError.BadRequest($"limit must be 1 to {MaxPageSize}");
+        if (after is not null && !GrainKeys.IsValidTenant(after)) return AdminError.BadRequest("after must be a tenant id: the next of the previous page");
+
+        // One more than the page from every shard: more than a page together means there is a next one.
+        var shards = await Task.WhenAll(GrainKeys.AllTenantDirectoryShards()
+            .Select(shard => grains.GetGrain<ITenantDirectoryGrain>(shard).ListAsync(after, limit + 1)));
+        var ids = shards.SelectMany(shard => shard).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
+        var next = ids.Count > limit ? ids[limit - 1] : null;
+        var tenants = await Task.WhenAll(ids.Take(limit).Select(id => GetTenantInfoAsync(grains, id)));
+        return TypedResults.Ok(new TenantPage(tenants.OfType<TenantInfo>().ToList(), next)); // a listed tenant never written is skipped
+    }
+
+    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(string tenant, TenantRequest body, [AsParameters] AdminServices services)
+    {
+        if (string.IsNullOrWhiteSpace(body.DisplayName)) return AdminError.BadRequest("displayName is required");
+        var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password);
+        await services.AuditAsync(tenant, "tenant.put", tenant, body.Password is null ? null : "password set");
+        return TypedResults.Ok(info);
+    }
+
+    public static async Task<Results<Ok<TenantInfo>, NotFound<AdminError>>> GetTenant(string tenant, IGrainFactory grains) =>
+        await grains.GetGrain<ITenantGrain>(tenant).GetAsync() is { } info ? TypedResults.Ok(info) : AdminError.NotFound($"tenant '{tenant}' does not exist");
+
+    /// <summary>Every configured channel of the tenant, as <see cref="ChannelInfo"/>: settings masked, never a secret.</summary>
+    public static async Task<Ok<List<ChannelInfo>>> ListChannels(string tenant, IGrainFactory grains)
+    {
+        var ids = await grains.GetGrain<ITenantGrain>(tenant).GetChannelIdsAsync();
+        var channels = await Task.WhenAll(ids.Select(id => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, id)).GetInfoAsync()));
+        return TypedResults.Ok(channels.OfType<ChannelInfo>().ToList()); // a listed channel not yet configured is skipped
+    }
+
+    public static async Task<Results<Ok<ChannelInfo>, BadRequest<AdminError>>> PutChannel(string tenant, string channel, ChannelRequest body, [AsParameters] AdminServices services)
+    {
+        var (settings, error) = ChannelSettingsParser.Parse(body.Type, body.Settings);
+        if (settings is null) return AdminError.BadRequest(error!);
+
+        // Listed first: a channel that is listed but not yet configured is skipped, never lost.
+        await services.Tenant(tenant).AddChannelAsync(channel);
+        var name = string.IsNullOrWhiteSpace(body.Name) ? channel : body.Name;
+        var info = await services.Channel(tenant, channel).ConfigureAsync(new ChannelConfig(name, body.Enabled ?? true, settings, body.RateLimit));
+        await services.AuditAsync(tenant, "channel.put", channel, settings.Type.ToString());
+        return TypedResults.Ok(info);
+    }
+
+    public static async Task<Results<Ok<ChannelInfo>, NotFound<AdminError>>> GetChannel(string tenant, string channel, IGrainFactory grains) =>
+        await grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channel)).GetInfoAsync() is { } info
+            ? TypedResults.Ok(info)
+            : AdminError.NotFound($"channel '{channel}' does not exist");
+
+    public static async Task<NoContent> DeleteChannel(string tenant, string channel, [AsParameters] AdminServices services)
+    {
+        await services.Channel(tenant, channel).DeleteAsync();
+        var owner = services.Tenant(tenant);
+        if (await owner.GetAsync() is not null) await owner.RemoveChannelAsync(channel);
+        await services.AuditAsync(tenant, "channel.delete", channel);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<IReadOnlyList<DeliveryStatus>>> GetDeadLetters(string tenant, string channel, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channel)).GetDeadLettersAsync());
+
+    public static async Task<Ok<RedriveResponse>> Redrive(string tenant, string channel, RedriveRequest? body, [AsParameters] AdminServices services)
+    {
+        var count = await services.Channel(tenant, channel).RedriveAsync(body?.DeliveryId);
+        await services.AuditAsync(tenant, "channel.redrive", channel, $"{count} redriven");
+        return TypedResults.Ok(new RedriveResponse(count));
+    }
+
+    public static async Task<Created<CreatedApiKeyResponse>> CreateApiKey(string tenant, ApiKeyRequest? body, [AsParameters] AdminServices services)
+    {
+        var created = await services.Tenant(tenant).CreateApiKeyAsync(body?.Name);
+        await services.AuditAsync(tenant, "apikey.create", created.Info.KeyId);
+        // The key is shown this once; only its hash is kept.
+        return TypedResults.Created((string?)null, new CreatedApiKeyResponse(created.Info.KeyId, created.Key, created.Info.Prefix, created.Info.Name));
+    }
+
+    public static async Task<Ok<IReadOnlyList<ApiKeyInfo>>> ListApiKeys(string tenant, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<ITenantGrain>(tenant).ListApiKeysAsync());
+
+    public static async Task<Results<NoContent, NotFound<AdminError>>> RevokeApiKey(string tenant, string keyId, [AsParameters] AdminServices services)
+    {
+        if (!await services.Tenant(tenant).RevokeApiKeyAsync(keyId)) return AdminError.NotFound($"no API key '{keyId}' in tenant '{tenant}'");
+        await services.AuditAsync(tenant, "apikey.revoke", keyId);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<NoContent, BadRequest<AdminError>>> PutEnvProfile(string tenant, string profile, EnvProfileRequest body, [AsParameters] AdminServices services)
+    {
+        if (body.Values is null) return AdminError.BadRequest("values is required: an object of strings");
+        await services.Tenant(tenant).SetEnvProfileAsync(profile, body.Values);
+        await services.AuditAsync(tenant, "env.put", profile, $"{body.Values.Count} values");
+        return TypedResults.NoContent();
+    }
+
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadTenantAudit(string tenant, string? day, AuditTrail audit, TimeProvider time) =>
+        ReadAuditAsync(tenant, day, audit, time);
+
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadSystemAudit(string? day, AuditTrail audit, TimeProvider time) =>
+        ReadAuditAsync(AuditTrail.SystemTenant, day, audit, time);
+
+    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadAuditAsync(string tenant, string? day, AuditTrail audit, TimeProvider time)
+    {
+        var date = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        if (day is not null && !DateOnly.TryParseExact(day, "yyyy-MM-dd", out date)) return AdminError.BadRequest("day must be yyyy-MM-dd");
+        return TypedResults.Ok(await audit.ReadAsync(tenant, date));
+    }
+
+    /// <summary>Outside the tenant group, so each read enters its own tenant: a tenant grain takes calls for itself only.</summary>
+    private static async Task<TenantInfo?> GetTenantInfoAsync(IGrainFactory grains, string tenant)
+    {
+        using var scope = TenantContext.Enter(tenant);
+        return await grains.GetGrain<ITenantGrain>(tenant).GetAsync();
+    }
+}
