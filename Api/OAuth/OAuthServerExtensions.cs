@@ -4,9 +4,7 @@ using Dovecote.Api.OAuth.Discovery;
 using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
 using Dovecote.Api.Security;
-using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Security;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -40,8 +38,7 @@ public static class OAuthServerExtensions
         services.AddOptions<RegistrationOptions>().Bind(configuration);
 
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
-        services.AddOptions<ChannelTargetOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<ChannelTargetOptions>>().Value.AllowPrivateTargets));
+        services.AddOutboundAddressGuard(configuration);
         services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
