@@ -25,9 +25,9 @@ public static class DovecoteApi
         builder.AddChannelSeeding();
         builder.AddDovecoteOAuth(embeddedDataDirectory);
 
-        builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration);
-        builder.Services.AddOptions<OriginOptions>().Bind(builder.Configuration);
-        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration);
+        builder.Services.AddDovecoteOptions<ApiKeyOptions>(builder.Configuration);
+        builder.Services.AddDovecoteOptions<OriginOptions>(builder.Configuration);
+        builder.Services.AddDovecoteOptions<AdminOptions>(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddHttpContextAccessor();
