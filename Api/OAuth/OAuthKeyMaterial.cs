@@ -19,12 +19,16 @@ public sealed class OAuthKeyMaterial
     {
         var folder = embeddedDataDirectory is null ? null : Path.Combine(embeddedDataDirectory, "oauth");
         var signing = Key(options.SigningKey, folder, "signing.pem", "DOVECOTE_OAUTH_SIGNING_KEY", NewSigningPem, OAuthKeyOptions.ImportSigningKey);
-        var encryption = Key(options.EncryptionKey, folder, "encryption.key", "DOVECOTE_OAUTH_ENCRYPTION_KEY", KeyFiles.NewBase64Key, k => Base64KeyAttribute.Decode(k, 32));
-        var cookie = Key(options.CookieKey, folder, "cookie.key", "COOKIE_ENCRYPTION_KEY", KeyFiles.NewBase64Key, k => Base64KeyAttribute.Decode(k, 32, orLonger: true));
+        var encryption = Key(options.EncryptionKey, folder, "encryption.key", "DOVECOTE_OAUTH_ENCRYPTION_KEY", KeyFiles.NewBase64Key,
+            k => Base64KeyAttribute.Decode(k, 32));
+        var cookie = Key(options.CookieKey, folder, "cookie.key", "COOKIE_ENCRYPTION_KEY", KeyFiles.NewBase64Key,
+            k => Base64KeyAttribute.Decode(k, 32, orLonger: true));
         return new OAuthKeyMaterial { Signing = new RsaSecurityKey(signing), Encryption = new SymmetricSecurityKey(encryption), Cookie = cookie };
     }
 
-    private static TKey Key<TKey>(string? configured, string? folder, string file, string variable, Func<string> create, Func<string, TKey?> read) where TKey : class
+    /// <summary>The configured key (validated already), or in embedded mode the one kept in <paramref name="file"/>.</summary>
+    private static TKey Key<TKey>(string? configured, string? folder, string file, string variable, Func<string> create, Func<string, TKey?> read)
+        where TKey : class
     {
         if (configured is not null)
             return read(configured) ?? throw new InvalidOperationException($"{variable} is not a valid key");

@@ -29,7 +29,9 @@ public sealed class OAuthKeyOptions
     {
         if (pem is null) return ValidationResult.Success;
         using var rsa = ImportSigningKey(pem);
-        return rsa is null ? new ValidationResult($"{context.DisplayName} must be the PEM of an RSA private key of {MinimumSigningKeyBits} bits or more") : ValidationResult.Success;
+        return rsa is null
+            ? new ValidationResult($"{context.DisplayName} must be the PEM of an RSA private key of {MinimumSigningKeyBits} bits or more")
+            : ValidationResult.Success;
     }
 
     /// <summary>The RSA key in <paramref name="pem"/>, or null when it is not an RSA private key of 2048 bits or more.</summary>

@@ -54,7 +54,8 @@ public static class DovecoteSiloExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         var keyFile = embeddedDataDirectory is null ? null : Path.Combine(embeddedDataDirectory, "secrets.key");
-        services.TryAddSingleton(sp => new SecretProtector(SecretProtector.LoadKey(sp.GetRequiredService<IOptions<SiloHostOptions>>().Value.SecretsKey, keyFile)));
+        services.TryAddSingleton(sp =>
+            new SecretProtector(SecretProtector.LoadKey(sp.GetRequiredService<IOptions<SiloHostOptions>>().Value.SecretsKey, keyFile)));
 
         // Bot tokens and webhook tokens live in URLs, so these clients log nothing about requests.
         services.AddHttpClient(DeliveryHttp.PlatformClient)

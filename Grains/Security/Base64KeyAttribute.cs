@@ -13,8 +13,7 @@ public sealed class Base64KeyAttribute(int bytes) : ValidationAttribute
     protected override ValidationResult? IsValid(object? value, ValidationContext context) =>
         value is not string text || Decode(text, bytes, OrLonger) is not null
             ? ValidationResult.Success
-            : new ValidationResult(OrLonger ? $"{context.DisplayName} must be the base64 of at least {bytes} bytes" : $"{context.DisplayName} must be the base64 of {bytes} bytes",
-                context.MemberName is { } member ? [member] : null);
+            : new ValidationResult($"{context.DisplayName} must be the base64 of {(OrLonger ? "at least " : "")}{bytes} bytes");
 
     /// <summary>The key's bytes, or null when <paramref name="base64"/> is not a key of the required length.</summary>
     public static byte[]? Decode(string base64, int bytes, bool orLonger = false)

@@ -51,7 +51,8 @@ public sealed class SecretProtector
     public static byte[] LoadKey(string? configuredBase64, string? keyFileForEmbedded)
     {
         if (!string.IsNullOrWhiteSpace(configuredBase64))
-            return Base64KeyAttribute.Decode(configuredBase64, KeySize) ?? throw new InvalidOperationException("DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes");
+            return Base64KeyAttribute.Decode(configuredBase64, KeySize)
+                ?? throw new InvalidOperationException("DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes");
         if (keyFileForEmbedded is null)
             throw new InvalidOperationException("DOVECOTE_SECRETS_KEY must be set outside embedded mode.");
         return Base64KeyAttribute.Decode(KeyFiles.LoadOrCreate(keyFileForEmbedded, KeyFiles.NewBase64Key), KeySize)

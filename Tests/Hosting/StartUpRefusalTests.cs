@@ -7,7 +7,9 @@ namespace Dovecote.Tests.Hosting;
 public sealed class StartUpRefusalTests : IDisposable
 {
     private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
-    private static readonly HashSet<string> Secrets = ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD"];
+    private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
+    private static readonly HashSet<string> Secrets =
+        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD"];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
     [Theory]
@@ -17,7 +19,7 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_GATEWAYS", ",", "DOVECOTE_GATEWAYS lists no ip:port gateway address")]
     [InlineData("OAUTH_PASSWORD", "short", "OAUTH_PASSWORD must be at least 8 characters")]
     [InlineData("DOVECOTE_SECRETS_KEY", SixteenBytes, "DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes")]
-    [InlineData("DOVECOTE_OAUTH_SIGNING_KEY", "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----", "DOVECOTE_OAUTH_SIGNING_KEY must be the PEM of an RSA private key of 2048 bits or more")]
+    [InlineData("DOVECOTE_OAUTH_SIGNING_KEY", NotAnRsaKey, "DOVECOTE_OAUTH_SIGNING_KEY must be the PEM of an RSA private key of 2048 bits or more")]
     [InlineData("DOVECOTE_OAUTH_ENCRYPTION_KEY", SixteenBytes, "DOVECOTE_OAUTH_ENCRYPTION_KEY must be the base64 of 32 bytes")]
     [InlineData("COOKIE_ENCRYPTION_KEY", SixteenBytes, "COOKIE_ENCRYPTION_KEY must be the base64 of at least 32 bytes")]
     [InlineData("ENABLE_CLIENT_BOOTSTRAP", "yes", "ENABLE_CLIENT_BOOTSTRAP must be 1 or true")]
