@@ -23,13 +23,13 @@ public static class DovecoteApi
 
         // Bodies are small JSON; /mcp narrows this further.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 1024 * 1024);
-        var embedded = builder.AddDovecoteOrleans();
+        var embeddedDataDirectory = builder.AddDovecoteOrleans();
         builder.AddChannelSeeding();
-        builder.AddDovecoteOAuth(embedded ? SiloHostOptions.From(builder.Configuration).DataDirectory : null);
+        builder.AddDovecoteOAuth(embeddedDataDirectory);
 
-        builder.Services.AddOptions<ApiKeyOptions>().Bind(builder.Configuration);
-        builder.Services.AddOptions<OriginOptions>().Bind(builder.Configuration);
-        builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration);
+        builder.Services.AddDovecoteOptions<ApiKeyOptions>(builder.Configuration);
+        builder.Services.AddDovecoteOptions<OriginOptions>(builder.Configuration);
+        builder.Services.AddDovecoteOptions<AdminOptions>(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddHttpContextAccessor();

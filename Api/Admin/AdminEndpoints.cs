@@ -7,18 +7,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Api.Admin;
 
-/// <summary>The operator token for /admin: ADMIN_TOKEN, or its older name ADMIN_REVOKE_TOKEN.</summary>
-public sealed class AdminOptions
-{
-    [ConfigurationKeyName("ADMIN_TOKEN")]
-    public string? Token { get; set; }
-
-    [ConfigurationKeyName("ADMIN_REVOKE_TOKEN")]
-    public string? RevokeToken { get; set; }
-
-    public string? EffectiveToken => string.IsNullOrEmpty(Token) ? RevokeToken : Token;
-}
-
 public sealed record TenantRequest(string? DisplayName, string? Password);
 public sealed record ChannelRequest(string? Type, string? Name, bool? Enabled, JsonElement Settings, RateLimitPolicy? RateLimit);
 public sealed record ApiKeyRequest(string? Name);

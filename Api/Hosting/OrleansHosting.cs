@@ -1,4 +1,3 @@
-using System.Net;
 using Dovecote.Grains.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -8,32 +7,27 @@ namespace Dovecote.Api.Hosting;
 public static class OrleansHosting
 {
     /// <summary>
-    /// Embedded by default: the Api co-hosts a single silo. With DOVECOTE_GATEWAYS ("ip:port,ip:port") it is a
-    /// pure Orleans client of separate Silo processes and holds no state of its own. Returns whether it is embedded.
+    /// Embedded by default: the Api co-hosts a single silo. With DOVECOTE_GATEWAYS ("ip:port,ip:port") it is a pure Orleans
+    /// client of separate Silo processes and holds no state of its own. Returns the embedded data folder, or null for a client.
     /// </summary>
-    public static bool AddDovecoteOrleans(this WebApplicationBuilder builder)
+    public static string? AddDovecoteOrleans(this WebApplicationBuilder builder)
     {
-        var gateways = builder.Configuration["DOVECOTE_GATEWAYS"];
-        if (string.IsNullOrWhiteSpace(gateways))
+        var gateways = builder.Services.AddDovecoteOptionsNow<GatewayOptions>(builder.Configuration);
+        var hosting = builder.Services.AddDovecoteOptionsNow<SiloHostOptions>(builder.Configuration);
+        if (gateways.Embedded)
         {
             builder.AddDovecoteSilo();
-            return true;
+            return hosting.DataDirectory;
         }
 
-        var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(g => IPEndPoint.TryParse(g, out var endpoint) && endpoint.Port > 0
-                ? endpoint
-                : throw new InvalidOperationException($"DOVECOTE_GATEWAYS: '{g}' is not an ip:port gateway address"))
-            .ToArray();
-        var hosting = SiloHostOptions.From(builder.Configuration);
         builder.UseOrleansClient(client => client
-            .UseStaticClustering(endpoints)
+            .UseStaticClustering(gateways.Endpoints)
             .Configure<ClusterOptions>(cluster =>
             {
                 cluster.ServiceId = hosting.ServiceId;
                 cluster.ClusterId = hosting.ClusterId;
             }));
         builder.AddDovecoteTelemetry();
-        return false;
+        return null;
     }
 }

@@ -1,12 +1,11 @@
-using System.Net;
+using Dovecote.Api.Hosting;
 using Dovecote.Api.OAuth.Consent;
 using Dovecote.Api.OAuth.Discovery;
 using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
 using Dovecote.Api.Security;
-using Dovecote.Grains.Channels.Delivery;
+using Dovecote.Grains.Hosting;
 using Dovecote.Grains.Security;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -26,9 +25,10 @@ public static class OAuthServerExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        if (PublicUrl.Validate(configuration["DOVECOTE_PUBLIC_URL"]) is { } problem) throw new InvalidOperationException(problem);
-        var keys = OAuthKeyMaterial.Load(configuration, embeddedDataDirectory);
-        var httpsOnly = configuration["DOVECOTE_PUBLIC_URL"]?.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
+        // Needed now: the public URL decides whether OpenIddict insists on https, and the keys are handed to it.
+        var origins = services.AddDovecoteOptionsNow<OriginOptions>(configuration);
+        var keys = OAuthKeyMaterial.Load(services.AddDovecoteOptionsNow<OAuthKeyOptions>(configuration), embeddedDataDirectory);
+        var httpsOnly = origins.PublicUrl?.Trim().StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
 
         services.AddSingleton(keys);
         services.AddSingleton<PublicUrl>();
@@ -36,12 +36,11 @@ public static class OAuthServerExtensions
         services.AddScoped<SignInService>();
         services.AddScoped<ClientRegistration>();
         services.AddSingleton<ClientMetadataDocuments>();
-        services.AddOptions<OAuthServerOptions>().Bind(configuration.GetSection(OAuthServerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RegistrationOptions>().Bind(configuration);
+        services.AddDovecoteOptions<OAuthServerOptions>(configuration.GetSection(OAuthServerOptions.Section));
+        services.AddDovecoteOptions<RegistrationOptions>(configuration);
 
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
-        services.AddOptions<ChannelTargetOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<ChannelTargetOptions>>().Value.AllowPrivateTargets));
+        services.AddOutboundAddressGuard(configuration);
         services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
@@ -101,7 +100,8 @@ public static class OAuthServerExtensions
         });
         services.AddOptions<OpenIddictValidationOptions>().Configure<PublicUrl>((validation, url) => validation.Audiences.Add(url.McpResource));
 
-        services.Configure<ForwardedHeadersOptions>(options => TrustProxies(options, configuration["DOVECOTE_TRUSTED_PROXIES"]));
+        services.AddDovecoteOptions<TrustedProxyOptions>(configuration);
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<TrustedProxyOptions>>((forwarded, proxies) => proxies.Value.ApplyTo(forwarded));
         builder.Logging.AddFilter("OpenIddict", LogLevel.Warning); // its Information logs echo request parameters
         // "No XML encryptor configured" is not true here: the key ring grain encrypts every element at rest.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
@@ -129,28 +129,5 @@ public static class OAuthServerExtensions
         app.MapClientRegistration();
         app.MapProtectedResourceMetadata();
         return app;
-    }
-
-    /// <summary>
-    /// X-Forwarded-Proto/-For from a TLS-terminating proxy: trusted from loopback by default, or from the addresses and
-    /// networks in DOVECOTE_TRUSTED_PROXIES ("10.0.0.0/8,192.168.1.5", or "*" for any).
-    /// </summary>
-    private static void TrustProxies(ForwardedHeadersOptions options, string? trusted)
-    {
-        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-        if (string.IsNullOrWhiteSpace(trusted)) return;
-        options.KnownIPNetworks.Clear();
-        options.KnownProxies.Clear();
-        foreach (var entry in trusted.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (entry == "*")
-            {
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("0.0.0.0/0"));
-                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse("::/0"));
-            }
-            else if (entry.Contains('/') && System.Net.IPNetwork.TryParse(entry, out var network)) options.KnownIPNetworks.Add(network);
-            else if (IPAddress.TryParse(entry, out var address)) options.KnownProxies.Add(address);
-            else throw new InvalidOperationException($"DOVECOTE_TRUSTED_PROXIES: '{entry}' is not an IP address or CIDR network");
-        }
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Dovecote.Api.Security;
@@ -24,15 +25,15 @@ public sealed class PublicUrl(IOptions<OriginOptions> options, IServer server)
 
     public bool IsHttps => Origin.StartsWith("https://", StringComparison.Ordinal);
 
-    /// <summary>Checks DOVECOTE_PUBLIC_URL at start-up: an http(s) origin with no path, query or fragment.</summary>
-    public static string? Validate(string? configured)
+    /// <summary>Checks DOVECOTE_PUBLIC_URL at start-up (<see cref="OriginOptions.PublicUrl"/>): an http(s) origin with no path, query or fragment.</summary>
+    public static ValidationResult? Check(string? configured, ValidationContext context)
     {
-        if (string.IsNullOrWhiteSpace(configured)) return null;
+        if (string.IsNullOrWhiteSpace(configured)) return ValidationResult.Success;
         if (!Uri.TryCreate(configured.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            return "DOVECOTE_PUBLIC_URL must be an absolute http(s) URL, e.g. https://notify.example.com";
+            return new ValidationResult($"{context.DisplayName} must be an absolute http(s) URL, e.g. https://notify.example.com");
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0)
-            return "DOVECOTE_PUBLIC_URL must be an origin with no path, query or fragment (Dovecote serves from the root)";
-        return null;
+            return new ValidationResult($"{context.DisplayName} must be an origin with no path, query or fragment (Dovecote serves from the root)");
+        return ValidationResult.Success;
     }
 
     private string Resolve()

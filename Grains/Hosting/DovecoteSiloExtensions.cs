@@ -24,7 +24,7 @@ public static class DovecoteSiloExtensions
     /// </summary>
     public static IHostApplicationBuilder AddDovecoteSilo(this IHostApplicationBuilder builder)
     {
-        var hosting = SiloHostOptions.From(builder.Configuration);
+        var hosting = builder.Services.AddDovecoteOptionsNow<SiloHostOptions>(builder.Configuration);
         builder.AddDovecoteTelemetry();
         builder.UseOrleans(silo =>
         {
@@ -42,8 +42,10 @@ public static class DovecoteSiloExtensions
     public static ISiloBuilder AddDovecoteGrains(this ISiloBuilder silo, IConfiguration configuration, string? embeddedDataDirectory)
     {
         var services = silo.Services;
-        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ChannelTargetOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
+        services.AddDovecoteOptions<SiloHostOptions>(configuration);
+        services.AddDovecoteOptions<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
+        services.AddDovecoteOptions<ChannelTargetOptions>(configuration);
+        services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {
             if (delivery.Value.ReminderPeriod < reminders.MinimumReminderPeriod)
@@ -52,8 +54,8 @@ public static class DovecoteSiloExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         var keyFile = embeddedDataDirectory is null ? null : Path.Combine(embeddedDataDirectory, "secrets.key");
-        services.TryAddSingleton(_ => new SecretProtector(SecretProtector.LoadKey(configuration["DOVECOTE_SECRETS_KEY"], keyFile)));
-        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<ChannelTargetOptions>>().Value.AllowPrivateTargets));
+        services.TryAddSingleton(sp =>
+            new SecretProtector(SecretProtector.LoadKey(sp.GetRequiredService<IOptions<SiloHostOptions>>().Value.SecretsKey, keyFile)));
 
         // Bot tokens and webhook tokens live in URLs, so these clients log nothing about requests.
         services.AddHttpClient(DeliveryHttp.PlatformClient)
@@ -88,9 +90,10 @@ public static class DovecoteSiloExtensions
     /// </summary>
     public static IHostApplicationBuilder AddDovecoteTelemetry(this IHostApplicationBuilder builder)
     {
-        if (string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])) return builder;
+        var telemetry = builder.Services.AddDovecoteOptionsNow<TelemetryOptions>(builder.Configuration);
+        if (string.IsNullOrEmpty(telemetry.OtlpEndpoint)) return builder;
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? "dovecote"))
+            .ConfigureResource(resource => resource.AddService(telemetry.ServiceName ?? "dovecote"))
             .WithMetrics(metrics => metrics
                 .AddMeter(DeliveryMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddOtlpExporter());

@@ -1,16 +1,20 @@
 using System.ComponentModel.DataAnnotations;
+using Dovecote.Grains.Security;
 using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Grains.Hosting;
 
-/// <summary>How a silo joins its cluster and where embedded mode keeps its data. Bound from the root of configuration.</summary>
+/// <summary>
+/// How a silo joins its cluster, where embedded mode keeps its data, and the key for secrets at rest. Bound from the
+/// root of configuration; clustering needs it before the host is built (AddDovecoteOptionsNow).
+/// </summary>
 public sealed class SiloHostOptions
 {
     [ConfigurationKeyName("DOVECOTE_DATA_DIR"), Required]
     public string DataDirectory { get; set; } = "./data";
 
     /// <summary>Base64 of 32 bytes; encrypts channel secrets at rest. Embedded mode creates one under the data folder.</summary>
-    [ConfigurationKeyName("DOVECOTE_SECRETS_KEY")]
+    [ConfigurationKeyName("DOVECOTE_SECRETS_KEY"), Base64Key(32)]
     public string? SecretsKey { get; set; }
 
     [ConfigurationKeyName("DOVECOTE_SILO_PORT"), Range(1, 65535)]
@@ -24,27 +28,4 @@ public sealed class SiloHostOptions
 
     [ConfigurationKeyName("DOVECOTE_CLUSTER_ID"), Required]
     public string ClusterId { get; set; } = "dovecote";
-
-    /// <summary>Binds and validates eagerly: clustering needs these before the host is built.</summary>
-    public static SiloHostOptions From(IConfiguration configuration)
-    {
-        var options = new SiloHostOptions();
-        configuration.Bind(options);
-        var problems = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))
-            throw new OptionsValidationException(nameof(SiloHostOptions), typeof(SiloHostOptions), problems.Select(p => $"{Describe(p)}: {p.ErrorMessage}"));
-        if (options.SecretsKey is { } key && !IsKey(key))
-            throw new OptionsValidationException(nameof(SiloHostOptions), typeof(SiloHostOptions), ["DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes"]);
-        return options;
-    }
-
-    private static string Describe(ValidationResult problem) =>
-        string.Join(", ", problem.MemberNames.Select(m => typeof(SiloHostOptions).GetProperty(m)?.GetCustomAttributes(typeof(ConfigurationKeyNameAttribute), false)
-            .OfType<ConfigurationKeyNameAttribute>().FirstOrDefault()?.Name ?? m));
-
-    private static bool IsKey(string base64)
-    {
-        var buffer = new byte[64];
-        return Convert.TryFromBase64String(base64, buffer, out var length) && length == 32;
-    }
 }

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Dovecote.Grains.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Dovecote.Grains.Security;
 
@@ -75,3 +79,14 @@ public sealed class OutboundAddressGuard(bool allowPrivateTargets)
 
 /// <summary>The SSRF guard refused a target: a configuration problem, never worth retrying.</summary>
 public sealed class OutboundTargetRefusedException(string message) : IOException(message);
+
+public static class OutboundAddressGuardExtensions
+{
+    /// <summary>One guard per process, from DOVECOTE_ALLOW_PRIVATE_TARGETS: channel delivery and client metadata fetches share it.</summary>
+    public static IServiceCollection AddOutboundAddressGuard(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddDovecoteOptions<OutboundAddressOptions>(configuration);
+        services.TryAddSingleton(sp => new OutboundAddressGuard(sp.GetRequiredService<IOptions<OutboundAddressOptions>>().Value.AllowPrivateTargets));
+        return services;
+    }
+}

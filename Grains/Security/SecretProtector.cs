@@ -12,11 +12,12 @@ public sealed class SecretProtector
     private const string Version = "v1.";
     private const int NonceSize = 12;
     private const int TagSize = 16;
+    private const int KeySize = 32;
     private readonly byte[] _key;
 
     public SecretProtector(byte[] key)
     {
-        if (key.Length != 32) throw new ArgumentException("The secrets key must be 32 bytes.", nameof(key));
+        if (key.Length != KeySize) throw new ArgumentException("The secrets key must be 32 bytes.", nameof(key));
         _key = key;
     }
 
@@ -43,23 +44,18 @@ public sealed class SecretProtector
         return Encoding.UTF8.GetString(output);
     }
 
-    /// <summary>Reads a base64 key, or in embedded mode creates one under the data folder on first start.</summary>
+    /// <summary>
+    /// The configured key (DOVECOTE_SECRETS_KEY, validated at start-up by SiloHostOptions), or in embedded mode the one
+    /// created under the data folder on first start.
+    /// </summary>
     public static byte[] LoadKey(string? configuredBase64, string? keyFileForEmbedded)
     {
         if (!string.IsNullOrWhiteSpace(configuredBase64))
-            return Convert.FromBase64String(configuredBase64);
+            return Base64KeyAttribute.Decode(configuredBase64, KeySize)
+                ?? throw new InvalidOperationException("DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes");
         if (keyFileForEmbedded is null)
             throw new InvalidOperationException("DOVECOTE_SECRETS_KEY must be set outside embedded mode.");
-        if (File.Exists(keyFileForEmbedded))
-            return Convert.FromBase64String(File.ReadAllText(keyFileForEmbedded).Trim());
-
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFileForEmbedded))!);
-        var key = RandomNumberGenerator.GetBytes(32);
-        var temp = keyFileForEmbedded + ".tmp";
-        File.WriteAllText(temp, Convert.ToBase64String(key));
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, keyFileForEmbedded, overwrite: false);
-        return key;
+        return Base64KeyAttribute.Decode(KeyFiles.LoadOrCreate(keyFileForEmbedded, KeyFiles.NewBase64Key), KeySize)
+            ?? throw new InvalidOperationException($"{keyFileForEmbedded} does not hold the base64 of a 32-byte secrets key");
     }
 }

@@ -44,6 +44,21 @@ public sealed class ApiProcessTests : IAsyncLifetime
         Assert.Equal(["queued 0", "queued 1", "queued 2"], messages);
     }
 
+    [Fact]
+    public async Task A_bad_public_url_stops_the_process_naming_the_variable()
+    {
+        await using var api = DovecoteProcess.Start("Api", new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_httpPort}",
+            ["DOVECOTE_DATA_DIR"] = _dataDirectory,
+            ["DOVECOTE_PUBLIC_URL"] = "https://notify.example.com/dovecote",
+        });
+        await api.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, api.ExitCode);
+        Assert.Contains("DOVECOTE_PUBLIC_URL must be an origin with no path, query or fragment", api.Output);
+    }
+
     private DovecoteProcess StartApi() => DovecoteProcess.Start("Api", new Dictionary<string, string>
     {
         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_httpPort}",

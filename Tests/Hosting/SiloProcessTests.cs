@@ -61,21 +61,39 @@ public sealed class SiloProcessTests : IAsyncLifetime
         Assert.Contains(Path.Combine(_dataDirectory, "grains"), second.Output);
     }
 
+    /// <summary>One value checked when the host is built, one (a section, in its environment form) when it starts.</summary>
+    [Theory]
+    [InlineData("DOVECOTE_SECRETS_KEY", "AAAAAAAAAAAAAAAAAAAAAA==", "DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes")]
+    [InlineData("Delivery__MaxAttempts", "0", "Delivery__MaxAttempts must be between 1 and 100")]
+    public async Task A_bad_setting_stops_the_silo_naming_the_variable(string variable, string value, string message)
+    {
+        _silo = StartSilo(_siloPort, _gatewayPort, new() { [variable] = value });
+        await _silo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(0, _silo.ExitCode);
+        Assert.Contains(message, _silo.Output);
+    }
+
     private DovecoteProcess StartSilo() => StartSilo(_siloPort, _gatewayPort);
 
-    private DovecoteProcess StartSilo(int siloPort, int gatewayPort) => DovecoteProcess.Start("Silo", new Dictionary<string, string>
+    private DovecoteProcess StartSilo(int siloPort, int gatewayPort, Dictionary<string, string>? overrides = null)
     {
-        ["DOVECOTE_DATA_DIR"] = _dataDirectory,
-        ["DOVECOTE_SILO_PORT"] = siloPort.ToString(),
-        ["DOVECOTE_GATEWAY_PORT"] = gatewayPort.ToString(),
-        ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
-        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-        ["Delivery__ReminderPeriod"] = "00:00:02",
-        ["Delivery__InitialBackoff"] = "00:00:00.200",
-        ["Delivery__MaxBackoff"] = "00:00:01",
-        ["Delivery__MaxAttempts"] = "100",
-        ["Logging__LogLevel__Default"] = "Warning",
-    });
+        var environment = new Dictionary<string, string>
+        {
+            ["DOVECOTE_DATA_DIR"] = _dataDirectory,
+            ["DOVECOTE_SILO_PORT"] = siloPort.ToString(),
+            ["DOVECOTE_GATEWAY_PORT"] = gatewayPort.ToString(),
+            ["DOVECOTE_SERVICE_ID"] = "silo-process-test",
+            ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+            ["Delivery__ReminderPeriod"] = "00:00:02",
+            ["Delivery__InitialBackoff"] = "00:00:00.200",
+            ["Delivery__MaxBackoff"] = "00:00:01",
+            ["Delivery__MaxAttempts"] = "100",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (name, value) in overrides ?? []) environment[name] = value;
+        return DovecoteProcess.Start("Silo", environment);
+    }
 
     private async Task<IHost> ConnectClientAsync()
     {

@@ -1,18 +1,8 @@
 using System.Text.Json;
 using Dovecote.Api.Admin;
 using Dovecote.Api.Security;
-using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Api.OAuth.Registration;
-
-/// <summary>Open or closed client registration: ENABLE_CLIENT_BOOTSTRAP=1 closes /register and opens the admin route.</summary>
-public sealed class RegistrationOptions
-{
-    [ConfigurationKeyName("ENABLE_CLIENT_BOOTSTRAP")]
-    public string? EnableClientBootstrap { get; set; }
-
-    public bool Closed => EnableClientBootstrap is "1" or "true" or "True";
-}
 
 public static class RegistrationEndpoints
 {

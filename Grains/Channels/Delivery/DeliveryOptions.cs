@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Grains.Channels.Delivery;
 
@@ -61,15 +60,4 @@ public sealed class DeliveryOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
-}
-
-/// <summary>Where senders go. Bound from the documented environment variables at the root of configuration.</summary>
-public sealed class ChannelTargetOptions
-{
-    [ConfigurationKeyName("TELEGRAM_API_BASE_URL"), Url]
-    public string TelegramApiBaseUrl { get; set; } = "https://api.telegram.org";
-
-    /// <summary>Lets tenants target loopback and private addresses; off by default (SSRF guard).</summary>
-    [ConfigurationKeyName("DOVECOTE_ALLOW_PRIVATE_TARGETS")]
-    public bool AllowPrivateTargets { get; set; }
 }

@@ -1,0 +1,85 @@
+using Dovecote.Api;
+using Microsoft.AspNetCore.Builder;
+
+namespace Dovecote.Tests.Hosting;
+
+/// <summary>A bad value of a documented variable stops start-up, and the message names the variable (never a secret's value).</summary>
+public sealed class StartUpRefusalTests : IDisposable
+{
+    private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
+    private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
+    private static readonly HashSet<string> Secrets =
+        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD"];
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
+
+    [Theory]
+    [InlineData("DOVECOTE_PUBLIC_URL", "notify.example.com", "DOVECOTE_PUBLIC_URL must be an absolute http(s) URL")]
+    [InlineData("DOVECOTE_PUBLIC_URL", "https://notify.example.com/dovecote", "DOVECOTE_PUBLIC_URL must be an origin with no path, query or fragment")]
+    [InlineData("DOVECOTE_GATEWAYS", "127.0.0.1:30000,silo-2:30000", "DOVECOTE_GATEWAYS: 'silo-2:30000' is not an ip:port gateway address")]
+    [InlineData("DOVECOTE_GATEWAYS", ",", "DOVECOTE_GATEWAYS lists no ip:port gateway address")]
+    [InlineData("OAUTH_PASSWORD", "short", "OAUTH_PASSWORD must be at least 8 characters")]
+    [InlineData("DOVECOTE_SECRETS_KEY", SixteenBytes, "DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes")]
+    [InlineData("DOVECOTE_OAUTH_SIGNING_KEY", NotAnRsaKey, "DOVECOTE_OAUTH_SIGNING_KEY must be the PEM of an RSA private key of 2048 bits or more")]
+    [InlineData("DOVECOTE_OAUTH_ENCRYPTION_KEY", SixteenBytes, "DOVECOTE_OAUTH_ENCRYPTION_KEY must be the base64 of 32 bytes")]
+    [InlineData("COOKIE_ENCRYPTION_KEY", SixteenBytes, "COOKIE_ENCRYPTION_KEY must be the base64 of at least 32 bytes")]
+    [InlineData("ENABLE_CLIENT_BOOTSTRAP", "yes", "ENABLE_CLIENT_BOOTSTRAP must be 1 or true")]
+    [InlineData("DOVECOTE_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "DOVECOTE_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or CIDR network")]
+    [InlineData("DOVECOTE_SILO_PORT", "0", "DOVECOTE_SILO_PORT must be between 1 and 65535")]
+    [InlineData("DOVECOTE_ALLOW_PRIVATE_TARGETS", "sometimes", "DOVECOTE_ALLOW_PRIVATE_TARGETS")]
+    [InlineData("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL")]
+    [InlineData("Delivery:MaxAttempts", "0", "Delivery__MaxAttempts must be between 1 and 100")]
+    [InlineData("OAuth:AccessTokenLifetime", "00:00:00", "OAuth__AccessTokenLifetime must be between")]
+    public async Task A_bad_value_stops_start_up_naming_the_variable(string variable, string value, string message)
+    {
+        var error = await StartUpErrorAsync(variable, value);
+
+        Assert.Contains(message, error);
+        if (Secrets.Contains(variable)) Assert.DoesNotContain(value, error);
+    }
+
+    [Theory]
+    [InlineData("ENABLE_CLIENT_BOOTSTRAP", "TRUE")]
+    [InlineData("ENABLE_CLIENT_BOOTSTRAP", "0")]
+    [InlineData("OAUTH_PASSWORD", "")]
+    [InlineData("DOVECOTE_PUBLIC_URL", "https://notify.example.com/")]
+    public async Task Accepted_values_build_the_host(string variable, string value)
+    {
+        await using var app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+    }
+
+    /// <summary>Both stages an operator meets: building the host (values needed for clustering and OAuth) and starting it.</summary>
+    private async Task<string> StartUpErrorAsync(string variable, string value)
+    {
+        WebApplication? app = null;
+        try
+        {
+            app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+            await app.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch (AggregateException e)
+        {
+            return string.Join("; ", e.InnerExceptions.Select(i => i.Message));
+        }
+        catch (Exception e) when (e is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            return e.Message;
+        }
+        finally
+        {
+            if (app is not null) await app.DisposeAsync();
+        }
+        Assert.Fail($"the Api started with {variable}={value}");
+        return "";
+    }
+
+    private string[] Arguments() =>
+    [
+        "--urls=http://127.0.0.1:0",
+        $"--DOVECOTE_DATA_DIR={_dataDirectory}",
+        $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
+        $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
+        "--Logging:LogLevel:Default=Warning",
+    ];
+
+    public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
+}
