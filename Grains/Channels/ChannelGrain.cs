@@ -140,9 +140,6 @@ public sealed class ChannelGrain(
         return Outbox.Find(deliveryId);
     }
 
-    Task<IReadOnlyList<DeliveryStatus>> IChannelGrain.GetRecentDeliveriesAsync(int max) =>
-        Task.FromResult<IReadOnlyList<DeliveryStatus>>(state.State.History.AsEnumerable().Reverse().Take(Math.Clamp(max, 0, _options.HistoryCapacity)).ToList());
-
     Task<IReadOnlyList<DeliveryStatus>> IChannelGrain.GetDeadLettersAsync() => Task.FromResult(Outbox.DeadLetters());
 
     async Task<int> IChannelGrain.RedriveAsync(string? deliveryId)

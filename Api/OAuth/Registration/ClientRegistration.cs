@@ -15,7 +15,6 @@ public sealed class ClientRegistrationRequest
     [JsonPropertyName("grant_types")] public List<string>? GrantTypes { get; set; }
     [JsonPropertyName("response_types")] public List<string>? ResponseTypes { get; set; }
     [JsonPropertyName("client_name")] public string? ClientName { get; set; }
-    [JsonPropertyName("client_uri")] public string? ClientUri { get; set; }
     [JsonPropertyName("scope")] public string? Scope { get; set; }
     [JsonPropertyName("client_id")] public string? ClientId { get; set; }
 }
