@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dovecote.Grains.Interfaces.OAuth;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -45,7 +46,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
     private static readonly string[] AuthMethods = [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
     private static readonly string[] AllowedGrants = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken];
 
-    /// <summary>Property on the application naming how it was created ("dcr", "bootstrap", "cimd"); pruning spares "bootstrap".</summary>
+    /// <summary>Property on the application naming how it was created, one of <see cref="OAuthRegistrationKinds"/>; pruning spares bootstrapped clients.</summary>
     public const string KindProperty = "dovecote_registration";
 
     public static RegistrationError? Validate(ClientRegistrationRequest request)
