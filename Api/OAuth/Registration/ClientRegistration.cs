@@ -42,7 +42,6 @@ public sealed record RegistrationError(string Error, string Description)
 /// <summary>Validates client metadata and creates the OpenIddict application; shared by /register, bootstrap and CIMD.</summary>
 public sealed class ClientRegistration(IOpenIddictApplicationManager applications, TimeProvider time)
 {
-    public static readonly string[] GrantableScopes = [Security.DovecoteClaims.NotifyScope, Security.DovecoteClaims.EnvReadScope, Scopes.OfflineAccess];
     private static readonly string[] AuthMethods = [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
     private static readonly string[] AllowedGrants = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken];
 
@@ -63,8 +62,8 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
         if (request.ResponseTypes is { } responses && responses.Any(r => r != ResponseTypes.Code))
             return new("invalid_client_metadata", "only the 'code' response type is supported");
         if (request.ClientName is { Length: > 100 }) return new("invalid_client_metadata", "client_name must be at most 100 characters");
-        if (request.Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(s => !GrantableScopes.Contains(s)) is { } scope)
-            return new("invalid_client_metadata", $"scope '{scope}' is not offered; use {string.Join(" ", GrantableScopes)}");
+        if (request.Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(s => !DovecoteScopes.Grantable.Contains(s)) is { } scope)
+            return new("invalid_client_metadata", $"scope '{scope}' is not offered; use {string.Join(" ", DovecoteScopes.Grantable)}");
         return null;
     }
 
@@ -83,7 +82,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
 
         return new ClientRegistrationResponse(clientId, secret, time.GetUtcNow().ToUnixTimeSeconds(), confidential ? 0 : null, name,
             request.RedirectUris!, request.GrantTypes ?? [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken], [ResponseTypes.Code], method,
-            string.Join(' ', GrantableScopes));
+            string.Join(' ', DovecoteScopes.Grantable));
     }
 
     /// <summary>The application as OpenIddict checks it: code flow with PKCE, refresh, revocation, and Dovecote's scopes.</summary>
@@ -105,7 +104,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
-        foreach (var scope in GrantableScopes) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        foreach (var scope in DovecoteScopes.Grantable) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
         foreach (var uri in uris) descriptor.RedirectUris.Add(new Uri(RedirectUris.ForStorage(uri.AbsoluteUri)));
         descriptor.Properties[KindProperty] = JsonSerializer.SerializeToElement(kind);
         return descriptor;
