@@ -73,6 +73,7 @@ public sealed class ChannelGrain(
         if (channel.Configured && channel.Type != config.Settings.Type)
         {
             Outbox.RestartAll();
+            _rendered = null; // rendered for the old platform
             metrics.PendingChanged(channel.Type, -channel.Outbox.Count);
             metrics.PendingChanged(config.Settings.Type, channel.Outbox.Count);
         }
