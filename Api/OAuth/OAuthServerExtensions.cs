@@ -63,7 +63,7 @@ public static class OAuthServerExtensions
                 // PKCE with S256 only: without "plain" a missing or plain challenge is refused.
                 server.RequireProofKeyForCodeExchange();
                 server.Configure(options => options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
-                server.RegisterScopes([.. ClientRegistration.GrantableScopes]);
+                server.RegisterScopes([.. DovecoteScopes.Grantable]);
                 // Resources are checked against the one registered resource ({public url}/mcp), so per-client resource permissions add nothing.
                 server.IgnoreResourcePermissions();
                 server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Dovecote.Api.OAuth;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore.Authentication;
 
@@ -55,7 +56,7 @@ public sealed class ApiKeyAuthenticationHandler(
             [
                 new Claim("sub", subject),
                 new Claim(DovecoteClaims.Tenant, tenant),
-                new Claim(DovecoteClaims.Scope, $"{DovecoteClaims.NotifyScope} {DovecoteClaims.EnvReadScope}"),
+                new Claim(DovecoteClaims.Scope, string.Join(' ', DovecoteScopes.Resource)),
             ],
             SchemeName, "sub", null);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -79,6 +80,6 @@ public sealed class ApiKeyAuthenticationHandler(
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         // RFC 9728 §5.1 and MCP: where to discover the authorization server, and which scope to ask for.
         var error = Request.Headers.Authorization.Count > 0 ? "error=\"invalid_token\", " : "";
-        Response.Headers.WWWAuthenticate = $"Bearer {error}resource_metadata=\"{publicUrl.ResourceMetadata}\", scope=\"{DovecoteClaims.NotifyScope}\"";
+        Response.Headers.WWWAuthenticate = $"Bearer {error}resource_metadata=\"{publicUrl.ResourceMetadata}\", scope=\"{DovecoteScopes.Notify}\"";
     }
 }

@@ -12,8 +12,9 @@ public static class DovecoteClaims
     /// <summary>OpenIddict's form of granted scopes: one claim per scope.</summary>
     private const string OpenIddictScope = "oi_scp";
 
-    public const string NotifyScope = "dovecote:notify";
-    public const string EnvReadScope = "dovecote:env:read";
+    // The MCP tools name scopes through these; the scopes themselves are listed in DovecoteScopes.
+    public const string NotifyScope = OAuth.DovecoteScopes.Notify;
+    public const string EnvReadScope = OAuth.DovecoteScopes.EnvRead;
 
     public static string TenantOf(ClaimsPrincipal user) =>
         user.FindFirstValue(Tenant) ?? throw new InvalidOperationException("The caller carries no tenant.");

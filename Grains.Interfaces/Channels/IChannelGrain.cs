@@ -30,10 +30,6 @@ public interface IChannelGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("WaitForDelivery"), AlwaysInterleave]
     Task<DeliveryStatus?> WaitForDeliveryAsync(string deliveryId, TimeSpan timeout);
 
-    /// <summary>The most recent finished deliveries, newest first.</summary>
-    [Alias("GetRecentDeliveries"), ReadOnly]
-    Task<IReadOnlyList<DeliveryStatus>> GetRecentDeliveriesAsync(int max);
-
     /// <summary>Messages given up on, oldest first.</summary>
     [Alias("GetDeadLetters"), ReadOnly]
     Task<IReadOnlyList<DeliveryStatus>> GetDeadLettersAsync();

@@ -40,7 +40,9 @@ public static class OAuthRegistrationKinds
     public const string Dcr = "dcr";
     /// <summary>A Client ID Metadata Document fetched on first use.</summary>
     public const string Cimd = "cimd";
+    /// <summary>Provisioned by the operator (POST /admin/bootstrap-client).</summary>
     public const string Bootstrap = "bootstrap";
+    /// <summary>Created by any other means, directly through the OpenIddict manager; the default.</summary>
     public const string Static = "static";
 
     /// <summary>Anyone can create these, so an unused one must not live forever.</summary>

@@ -8,8 +8,6 @@ namespace Dovecote.Grains.Interfaces.Tenancy;
 /// <summary>The one place that knows how tenant and resource ids form grain keys.</summary>
 public static partial class GrainKeys
 {
-    public const int MaxIdLength = 64;
-
     /// <summary>"{tenant}/{channelId}".</summary>
     public static string Channel(string tenant, string channelId) => $"{tenant}/{channelId}";
 

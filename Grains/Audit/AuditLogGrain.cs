@@ -22,7 +22,6 @@ public sealed class AuditLogGrain(
     private long _dropped;
 
     private string Key => this.GetPrimaryKeyString();
-    private AuditLogState S => state.State;
 
     async Task IAuditLogGrain.AppendAsync(AuditEvent auditEvent)
     {
@@ -33,7 +32,7 @@ public sealed class AuditLogGrain(
         if (new[] { auditEvent.Actor, auditEvent.Action, auditEvent.Target, auditEvent.Detail, auditEvent.RemoteAddress }.Any(f => f?.Length > MaxFieldLength))
             throw new ArgumentException($"audit event fields are at most {MaxFieldLength} characters");
 
-        if (S.Events.Count >= MaxEventsPerDay)
+        if (state.State.Events.Count >= MaxEventsPerDay)
         {
             // Refusing would fail the audited action itself; the day is bounded instead, and the operator is told.
             if (++_dropped % 1_000 == 1)
@@ -43,14 +42,14 @@ public sealed class AuditLogGrain(
 
         // The day's first event arms its expiry. The reminder is stored, so this happens once per day, not per activation;
         // it comes first so that no stored day is ever left without one.
-        if (S.Events.Count == 0)
+        if (state.State.Events.Count == 0)
             await this.RegisterOrUpdateReminder(ExpireReminder, ExpiryDueTime(day), TimeSpan.FromDays(1));
 
-        S.Events.Add(auditEvent);
+        state.State.Events.Add(auditEvent);
         await state.WriteOrReloadAsync(this); // an unsaved event must not be served by this activation
     }
 
-    Task<IReadOnlyList<AuditEvent>> IAuditLogGrain.ReadAsync() => Task.FromResult<IReadOnlyList<AuditEvent>>(S.Events.ToList());
+    Task<IReadOnlyList<AuditEvent>> IAuditLogGrain.ReadAsync() => Task.FromResult<IReadOnlyList<AuditEvent>>(state.State.Events.ToList());
 
     async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -11,30 +11,28 @@ namespace Dovecote.Grains.OAuth;
 public sealed class OAuthApplicationDirectoryGrain(
     [PersistentState("oauth-app-directory")] IPersistentState<OAuthApplicationDirectoryState> state) : Grain, IOAuthApplicationDirectoryGrain
 {
-    private OAuthApplicationDirectoryState S => state.State;
-
     async Task IOAuthApplicationDirectoryGrain.SetAsync(string clientId, OAuthDirectoryEntry entry)
     {
-        if (!S.PrunerStarted)
+        if (!state.State.PrunerStarted)
         {
             await GrainFactory.GetGrain<IOAuthPrunerGrain>(OAuthKeys.Singleton).EnsureStartedAsync();
-            S.PrunerStarted = true;
+            state.State.PrunerStarted = true;
         }
-        S.Entries[clientId] = entry;
+        state.State.Entries[clientId] = entry;
         await state.WriteOrReloadAsync(this);
     }
 
     async Task IOAuthApplicationDirectoryGrain.RemoveAsync(string clientId)
     {
-        if (!S.Entries.Remove(clientId)) return;
+        if (!state.State.Entries.Remove(clientId)) return;
         await state.WriteOrReloadAsync(this);
     }
 
     Task<List<string>> IOAuthApplicationDirectoryGrain.ListAsync() =>
-        Task.FromResult(S.Entries.Keys.Order(StringComparer.Ordinal).ToList());
+        Task.FromResult(state.State.Entries.Keys.Order(StringComparer.Ordinal).ToList());
 
     Task<List<string>> IOAuthApplicationDirectoryGrain.ListUnusedAsync(DateTimeOffset createdBefore) =>
-        Task.FromResult(S.Entries
+        Task.FromResult(state.State.Entries
             .Where(e => !e.Value.Used && e.Value.CreatedAt < createdBefore && OAuthRegistrationKinds.IsSelfRegistered(e.Value.RegistrationKind))
             .Select(e => e.Key)
             .ToList());

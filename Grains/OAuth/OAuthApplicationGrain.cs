@@ -23,7 +23,7 @@ public sealed class OAuthApplicationGrain(
         CheckIdentity(application);
         if (App is not null) return null;
 
-        application.ConcurrencyToken = NewConcurrencyToken();
+        application.ConcurrencyToken = ConcurrencyTokens.New();
         await Directory.SetAsync(ClientId, EntryOf(application)); // index first: a listed id with no state is skipped
         state.State.Application = application;
         await state.WriteOrReloadAsync(this);
@@ -39,7 +39,7 @@ public sealed class OAuthApplicationGrain(
         application.CreatedAt = current.CreatedAt;
         application.RegistrationKind = current.RegistrationKind;
         application.LastUsedAt = current.LastUsedAt;
-        application.ConcurrencyToken = NewConcurrencyToken();
+        application.ConcurrencyToken = ConcurrencyTokens.New();
         state.State.Application = application;
         await state.WriteOrReloadAsync(this);
         return application.ConcurrencyToken;
@@ -91,6 +91,4 @@ public sealed class OAuthApplicationGrain(
 
     private static OAuthDirectoryEntry EntryOf(OAuthApplication application) =>
         new() { CreatedAt = application.CreatedAt, RegistrationKind = application.RegistrationKind, Used = application.LastUsedAt is not null };
-
-    internal static string NewConcurrencyToken() => Guid.NewGuid().ToString("N");
 }

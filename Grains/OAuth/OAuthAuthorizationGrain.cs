@@ -26,7 +26,7 @@ public sealed class OAuthAuthorizationGrain(
         if (Authorization is not null) return null;
 
         authorization.CreationDate ??= time.GetUtcNow();
-        authorization.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken();
+        authorization.ConcurrencyToken = ConcurrencyTokens.New();
         await AddIndexEntriesAsync(authorization);
         await GrainFactory.GetGrain<IOAuthPruneBucketGrain>(OAuthKeys.AuthorizationBucket(authorization.CreationDate.Value)).AddAsync([Id]);
         state.State.Authorization = authorization;
@@ -40,7 +40,7 @@ public sealed class OAuthAuthorizationGrain(
         if (Authorization is not { } previous || previous.ConcurrencyToken != expectedConcurrencyToken) return null;
 
         await AddIndexEntriesAsync(authorization);
-        authorization.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken();
+        authorization.ConcurrencyToken = ConcurrencyTokens.New();
         state.State.Authorization = authorization;
         await state.WriteOrReloadAsync(this);
         await RemoveIndexEntriesAsync(previous, keep: authorization);
@@ -58,7 +58,7 @@ public sealed class OAuthAuthorizationGrain(
     {
         if (Authorization is not { } current) return false;
         current.Status = OAuthValues.Revoked;
-        current.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken(); // copies read before the revocation are now stale
+        current.ConcurrencyToken = ConcurrencyTokens.New(); // copies read before the revocation are now stale
         await state.WriteOrReloadAsync(this);
         return true;
     }

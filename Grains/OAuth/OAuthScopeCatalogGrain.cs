@@ -36,7 +36,7 @@ public sealed class OAuthScopeCatalogGrain(
 
     private async Task<string> SaveAsync(OAuthScope scope)
     {
-        scope.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken();
+        scope.ConcurrencyToken = ConcurrencyTokens.New();
         Scopes[scope.Id] = scope;
         await state.WriteOrReloadAsync(this);
         return scope.ConcurrencyToken;

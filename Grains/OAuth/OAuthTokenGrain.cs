@@ -27,7 +27,7 @@ public sealed class OAuthTokenGrain(
         if (Token is not null) return null;
 
         token.CreationDate ??= time.GetUtcNow();
-        token.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken();
+        token.ConcurrencyToken = ConcurrencyTokens.New();
         if (token.ReferenceId is { } reference && !await Reference(reference).BindAsync(Id)) return null;
         if (IndexKey(token) is { } index) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).AddAsync(Id);
         // Before the token exists, so a client holding a token is never pruned as unused.
@@ -50,7 +50,7 @@ public sealed class OAuthTokenGrain(
         var (index, previousIndex) = (IndexKey(token), IndexKey(previous));
         if (index is not null && index != previousIndex) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).AddAsync(Id);
 
-        token.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken();
+        token.ConcurrencyToken = ConcurrencyTokens.New();
         state.State.Token = token;
         await state.WriteOrReloadAsync(this);
 
@@ -70,7 +70,7 @@ public sealed class OAuthTokenGrain(
     {
         if (Token is not { } current) return false;
         current.Status = OAuthValues.Revoked;
-        current.ConcurrencyToken = OAuthApplicationGrain.NewConcurrencyToken(); // a copy read before revocation cannot be redeemed
+        current.ConcurrencyToken = ConcurrencyTokens.New(); // a copy read before revocation cannot be redeemed
         await state.WriteOrReloadAsync(this);
         return true;
     }

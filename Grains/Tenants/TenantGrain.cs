@@ -35,7 +35,6 @@ public sealed partial class TenantGrain(
     private const int MaxEnvStoredChars = 2 * 1024 * 1024;
 
     private string Tenant => this.GetPrimaryKeyString();
-    private TenantState S => state.State;
 
     async Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password)
     {
@@ -48,26 +47,26 @@ public sealed partial class TenantGrain(
         // Listed before it is written, like its channels: a listed tenant whose write failed is skipped by the list, never missing from it.
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(GrainKeys.TenantDirectoryShard(Tenant)).AddAsync(Tenant);
 
-        var created = !S.Exists;
+        var created = !state.State.Exists;
         if (created)
         {
-            S.Exists = true;
-            S.CreatedAt = time.GetUtcNow();
+            state.State.Exists = true;
+            state.State.CreatedAt = time.GetUtcNow();
         }
-        S.DisplayName = displayName;
-        if (password is not null) S.PasswordHash = PasswordHash.Create(password);
+        state.State.DisplayName = displayName;
+        if (password is not null) state.State.PasswordHash = PasswordHash.Create(password);
         await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant} {Change}; password {Password}", Tenant, created ? "created" : "updated", password is null ? "kept" : "set");
         return Info();
     }
 
-    Task<TenantInfo?> ITenantGrain.GetAsync() => Task.FromResult(S.Exists ? Info() : null);
+    Task<TenantInfo?> ITenantGrain.GetAsync() => Task.FromResult(state.State.Exists ? Info() : null);
 
     Task<bool> ITenantGrain.VerifyPasswordAsync(string password)
     {
         // Always hashes (against a dummy when nothing is stored), so an unknown tenant answers no faster than a wrong password.
         var candidate = password is { Length: <= MaxPassword } ? password : "";
-        return Task.FromResult(PasswordHash.Verify(candidate, S.Exists ? S.PasswordHash : null));
+        return Task.FromResult(PasswordHash.Verify(candidate, state.State.Exists ? state.State.PasswordHash : null));
     }
 
     async Task ITenantGrain.AddChannelAsync(string channelId)
@@ -75,27 +74,27 @@ public sealed partial class TenantGrain(
         EnsureExists();
         if (!GrainKeys.IsValidChannelId(channelId))
             throw new ArgumentException("a channel id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
-        var at = S.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
+        var at = state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
         if (at >= 0) return;
-        if (S.ChannelIds.Count >= MaxChannels)
+        if (state.State.ChannelIds.Count >= MaxChannels)
             throw new ArgumentException($"tenant '{Tenant}' already has {MaxChannels} channels");
-        S.ChannelIds.Insert(~at, channelId);
+        state.State.ChannelIds.Insert(~at, channelId);
         await state.WriteOrReloadAsync(this);
     }
 
     async Task ITenantGrain.RemoveChannelAsync(string channelId)
     {
         EnsureExists();
-        var at = channelId is null ? -1 : S.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
+        var at = channelId is null ? -1 : state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
         if (at < 0) return;
-        S.ChannelIds.RemoveAt(at);
+        state.State.ChannelIds.RemoveAt(at);
         await state.WriteOrReloadAsync(this);
     }
 
     Task<IReadOnlyList<string>> ITenantGrain.GetChannelIdsAsync()
     {
         EnsureExists();
-        return Task.FromResult<IReadOnlyList<string>>(S.ChannelIds.ToList());
+        return Task.FromResult<IReadOnlyList<string>>(state.State.ChannelIds.ToList());
     }
 
     async Task<CreatedApiKey> ITenantGrain.CreateApiKeyAsync(string? name)
@@ -104,7 +103,7 @@ public sealed partial class TenantGrain(
         if (string.IsNullOrWhiteSpace(name)) name = null;
         if (name is { Length: > MaxKeyName })
             throw new ArgumentException($"an API key name is at most {MaxKeyName} characters");
-        if (S.ApiKeys.Count >= MaxApiKeys)
+        if (state.State.ApiKeys.Count >= MaxApiKeys)
             throw new ArgumentException($"tenant '{Tenant}' already has {MaxApiKeys} API keys; revoke one first");
 
         // 12 characters of 32 give 60 bits: a collision is refused by the key grain rather than silently re-bound.
@@ -115,7 +114,7 @@ public sealed partial class TenantGrain(
         // The lookup is registered before the tenant lists the key. If the write below fails, the lookup is an orphan
         // whose secret was never handed out, so it can never verify; the other order could list a key that never works.
         await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RegisterAsync(Tenant, SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-        S.ApiKeys.Add(entry);
+        state.State.ApiKeys.Add(entry);
         await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: API key {KeyId} created", Tenant, keyId);
         return new CreatedApiKey(ToInfo(entry), $"{ApiKeyFormat.Prefix}{keyId}_{secret}");
@@ -124,19 +123,19 @@ public sealed partial class TenantGrain(
     Task<IReadOnlyList<ApiKeyInfo>> ITenantGrain.ListApiKeysAsync()
     {
         EnsureExists();
-        return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(S.ApiKeys.Select(ToInfo).ToList());
+        return Task.FromResult<IReadOnlyList<ApiKeyInfo>>(state.State.ApiKeys.Select(ToInfo).ToList());
     }
 
     async Task<bool> ITenantGrain.RevokeApiKeyAsync(string keyId)
     {
         EnsureExists();
         // Only this tenant's own keys: a key id from elsewhere is "unknown", never revoked on another tenant's behalf.
-        var entry = S.ApiKeys.Find(k => k.KeyId == keyId);
+        var entry = state.State.ApiKeys.Find(k => k.KeyId == keyId);
         if (entry is null) return false;
 
         // Revoke where keys are verified first: should the write below fail, the key is already dead and a retry tidies the list.
         await GrainFactory.GetGrain<IApiKeyGrain>(keyId).RevokeAsync();
-        S.ApiKeys.Remove(entry);
+        state.State.ApiKeys.Remove(entry);
         await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: API key {KeyId} revoked", Tenant, keyId);
         return true;
@@ -146,15 +145,15 @@ public sealed partial class TenantGrain(
     {
         EnsureExists();
         if (EnvProblem(profile, values) is { } problem) throw new ArgumentException(problem);
-        if (!S.EnvProfiles.ContainsKey(profile) && S.EnvProfiles.Count >= MaxEnvProfiles)
+        if (!state.State.EnvProfiles.ContainsKey(profile) && state.State.EnvProfiles.Count >= MaxEnvProfiles)
             throw new ArgumentException($"tenant '{Tenant}' already has {MaxEnvProfiles} env profiles");
 
         var protectedJson = secrets.Protect(JsonSerializer.Serialize(values), EnvBinding(profile));
-        var stored = S.EnvProfiles.Where(p => p.Key != profile).Sum(p => (long)p.Value.Length) + protectedJson.Length;
+        var stored = state.State.EnvProfiles.Where(p => p.Key != profile).Sum(p => (long)p.Value.Length) + protectedJson.Length;
         if (stored > MaxEnvStoredChars)
             throw new ArgumentException($"the env profiles of tenant '{Tenant}' would exceed {MaxEnvStoredChars / 1024 / 1024} MiB together");
 
-        S.EnvProfiles[profile] = protectedJson;
+        state.State.EnvProfiles[profile] = protectedJson;
         await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant}: env profile {Profile} set ({Count} values)", Tenant, profile, values.Count);
     }
@@ -162,7 +161,7 @@ public sealed partial class TenantGrain(
     Task<IReadOnlyDictionary<string, string>?> ITenantGrain.GetEnvProfileAsync(string profile)
     {
         EnsureExists();
-        if (profile is null || !S.EnvProfiles.TryGetValue(profile, out var protectedJson))
+        if (profile is null || !state.State.EnvProfiles.TryGetValue(profile, out var protectedJson))
             return Task.FromResult<IReadOnlyDictionary<string, string>?>(null);
         var values = JsonSerializer.Deserialize<Dictionary<string, string>>(secrets.Unprotect(protectedJson, EnvBinding(profile)));
         return Task.FromResult<IReadOnlyDictionary<string, string>?>(values);
@@ -190,12 +189,12 @@ public sealed partial class TenantGrain(
 
     private void EnsureExists()
     {
-        if (!S.Exists) throw new NotFoundException($"tenant '{Tenant}' does not exist");
+        if (!state.State.Exists) throw new NotFoundException($"tenant '{Tenant}' does not exist");
     }
 
     private TenantInfo Info() => new(
-        Tenant, S.DisplayName, S.PasswordHash is not null, S.ChannelIds.Count, S.ApiKeys.Count,
-        S.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), S.CreatedAt);
+        Tenant, state.State.DisplayName, state.State.PasswordHash is not null, state.State.ChannelIds.Count, state.State.ApiKeys.Count,
+        state.State.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), state.State.CreatedAt);
 
     private static ApiKeyInfo ToInfo(ApiKeyEntry entry) => new(entry.KeyId, entry.Name, entry.Prefix, entry.CreatedAt);
 

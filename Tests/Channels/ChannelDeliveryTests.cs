@@ -163,6 +163,25 @@ public sealed class ChannelDeliveryTests(DeliveryClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_message_pending_when_the_channel_changes_platform_is_rendered_for_the_new_one()
+    {
+        using var tenant = TenantContext.Enter(Tenant);
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await TelegramChannelAsync(chat);
+        fx.Telegram.Script(FakeTelegramServer.RateLimited(2));
+
+        var id = await channel.EnqueueOkAsync("Build **passed**");
+        await fx.Telegram.WaitUntilAsync(() => fx.Telegram.Requests.Any(r => r.StatusCode == 429 && r.Body.Contains(chat)), because: "the 429");
+        var url = fx.Discord.CreateWebhook();
+        await channel.ConfigureAsync(new ChannelConfig("Discord now", true, new DiscordSettings(url)));
+        var status = await channel.WaitForFinalAsync(id);
+
+        Assert.Equal(DeliveryState.Delivered, status.State);
+        var sent = Assert.Single(fx.Discord.Messages, m => m.WebhookId == WebhookIdOf(url));
+        Assert.Equal("Build **passed**", sent.Content);
+    }
+
+    [Fact]
     public async Task A_429_on_a_later_chunk_loses_nothing_and_repeats_nothing()
     {
         using var tenant = TenantContext.Enter(Tenant);

@@ -89,8 +89,8 @@ public sealed class SignInService(
     public static IReadOnlyList<string> GrantedScopes(OpenIddictRequest request)
     {
         var asked = request.GetScopes().Where(s => s != Scopes.OpenId).ToList();
-        if (!asked.Any(s => s != Scopes.OfflineAccess)) asked.Insert(0, DovecoteClaims.NotifyScope);
-        if (!asked.Contains(Scopes.OfflineAccess)) asked.Add(Scopes.OfflineAccess);
+        if (!asked.Any(s => s != DovecoteScopes.OfflineAccess)) asked.Insert(0, DovecoteScopes.Notify);
+        if (!asked.Contains(DovecoteScopes.OfflineAccess)) asked.Add(DovecoteScopes.OfflineAccess);
         return asked;
     }
 

@@ -22,9 +22,9 @@ public static class ConsentPage
 {
     private static readonly Dictionary<string, string> ScopeText = new()
     {
-        [Security.DovecoteClaims.NotifyScope] = "Send notifications to your channels, list the channels and check on deliveries.",
-        [Security.DovecoteClaims.EnvReadScope] = "Read your stored environment profiles.",
-        ["offline_access"] = "Stay connected, so you are not asked again every few hours.",
+        [DovecoteScopes.Notify] = "Send notifications to your channels, list the channels and check on deliveries.",
+        [DovecoteScopes.EnvRead] = "Read your stored environment profiles.",
+        [DovecoteScopes.OfflineAccess] = "Stay connected, so you are not asked again every few hours.",
     };
 
     private const string Style = """
@@ -87,7 +87,7 @@ public static class ConsentPage
         foreach (var scope in view.Scopes)
         {
             html.Append("<li>").Append(h.Encode(ScopeText.GetValueOrDefault(scope, scope))).Append(" <code>").Append(h.Encode(scope)).Append("</code>");
-            if (scope == Security.DovecoteClaims.EnvReadScope)
+            if (scope == DovecoteScopes.EnvRead)
                 html.Append("<div class=\"warning\" role=\"note\"><strong>Careful:</strong> environment profiles often hold passwords and API keys. ")
                     .Append("Only allow this for an app you trust with those secrets.</div>");
             html.Append("</li>");

@@ -1,5 +1,4 @@
 using Dovecote.Api.OAuth.Registration;
-using Dovecote.Api.Security;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -9,9 +8,6 @@ namespace Dovecote.Api.OAuth.Discovery;
 /// <summary>RFC 9728 protected resource metadata for /mcp, and the additions MCP clients need in RFC 8414 metadata.</summary>
 public static class DiscoveryEndpoints
 {
-    /// <summary>The scopes a client may ask for at /mcp; offline_access is an authorization-server matter.</summary>
-    public static readonly string[] ResourceScopes = [DovecoteClaims.NotifyScope, DovecoteClaims.EnvReadScope];
-
     /// <summary>Served at the root and path-aware (clients try "/.well-known/oauth-protected-resource/mcp" first).</summary>
     public static WebApplication MapProtectedResourceMetadata(this WebApplication app)
     {
@@ -22,7 +18,7 @@ public static class DiscoveryEndpoints
             {
                 resource = url.McpResource,
                 authorization_servers = new[] { url.Issuer },
-                scopes_supported = ResourceScopes,
+                scopes_supported = DovecoteScopes.Resource, // offline_access is an authorization-server matter
                 bearer_methods_supported = new[] { "header" },
                 resource_name = "Dovecote",
                 resource_documentation = $"{url.Origin}/",

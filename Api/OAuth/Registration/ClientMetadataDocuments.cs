@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Grains.Security;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -50,7 +51,7 @@ public sealed class ClientMetadataDocuments(
         if (Validate(url, document) is { } invalid) return invalid;
 
         var name = document.ClientName is { Length: > 0 } n ? n[..Math.Min(n.Length, 100)] : new Uri(url).Host;
-        var descriptor = ClientRegistration.Describe(url, name, document.RedirectUris!, confidential: false, kind: "cimd");
+        var descriptor = ClientRegistration.Describe(url, name, document.RedirectUris!, confidential: false, kind: OAuthRegistrationKinds.Cimd);
         if (await applications.FindByClientIdAsync(url, cancellationToken) is { } existing)
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
         else

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dovecote.Grains.Interfaces.OAuth;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -15,7 +16,6 @@ public sealed class ClientRegistrationRequest
     [JsonPropertyName("grant_types")] public List<string>? GrantTypes { get; set; }
     [JsonPropertyName("response_types")] public List<string>? ResponseTypes { get; set; }
     [JsonPropertyName("client_name")] public string? ClientName { get; set; }
-    [JsonPropertyName("client_uri")] public string? ClientUri { get; set; }
     [JsonPropertyName("scope")] public string? Scope { get; set; }
     [JsonPropertyName("client_id")] public string? ClientId { get; set; }
 }
@@ -42,11 +42,10 @@ public sealed record RegistrationError(string Error, string Description)
 /// <summary>Validates client metadata and creates the OpenIddict application; shared by /register, bootstrap and CIMD.</summary>
 public sealed class ClientRegistration(IOpenIddictApplicationManager applications, TimeProvider time)
 {
-    public static readonly string[] GrantableScopes = [Security.DovecoteClaims.NotifyScope, Security.DovecoteClaims.EnvReadScope, Scopes.OfflineAccess];
     private static readonly string[] AuthMethods = [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
     private static readonly string[] AllowedGrants = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken];
 
-    /// <summary>Property on the application naming how it was created ("dcr", "bootstrap", "cimd"); pruning spares "bootstrap".</summary>
+    /// <summary>Property on the application naming how it was created, one of <see cref="OAuthRegistrationKinds"/>; pruning spares bootstrapped clients.</summary>
     public const string KindProperty = "dovecote_registration";
 
     public static RegistrationError? Validate(ClientRegistrationRequest request)
@@ -63,8 +62,8 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
         if (request.ResponseTypes is { } responses && responses.Any(r => r != ResponseTypes.Code))
             return new("invalid_client_metadata", "only the 'code' response type is supported");
         if (request.ClientName is { Length: > 100 }) return new("invalid_client_metadata", "client_name must be at most 100 characters");
-        if (request.Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(s => !GrantableScopes.Contains(s)) is { } scope)
-            return new("invalid_client_metadata", $"scope '{scope}' is not offered; use {string.Join(" ", GrantableScopes)}");
+        if (request.Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(s => !DovecoteScopes.Grantable.Contains(s)) is { } scope)
+            return new("invalid_client_metadata", $"scope '{scope}' is not offered; use {string.Join(" ", DovecoteScopes.Grantable)}");
         return null;
     }
 
@@ -83,7 +82,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
 
         return new ClientRegistrationResponse(clientId, secret, time.GetUtcNow().ToUnixTimeSeconds(), confidential ? 0 : null, name,
             request.RedirectUris!, request.GrantTypes ?? [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken], [ResponseTypes.Code], method,
-            string.Join(' ', GrantableScopes));
+            string.Join(' ', DovecoteScopes.Grantable));
     }
 
     /// <summary>The application as OpenIddict checks it: code flow with PKCE, refresh, revocation, and Dovecote's scopes.</summary>
@@ -105,7 +104,7 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
             },
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
-        foreach (var scope in GrantableScopes) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+        foreach (var scope in DovecoteScopes.Grantable) descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
         foreach (var uri in uris) descriptor.RedirectUris.Add(new Uri(RedirectUris.ForStorage(uri.AbsoluteUri)));
         descriptor.Properties[KindProperty] = JsonSerializer.SerializeToElement(kind);
         return descriptor;

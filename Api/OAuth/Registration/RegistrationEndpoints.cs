@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dovecote.Api.Admin;
 using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.OAuth;
 
 namespace Dovecote.Api.OAuth.Registration;
 
@@ -21,14 +22,14 @@ public static class RegistrationEndpoints
                     statusCode: StatusCodes.Status403Forbidden);
             var decision = await limiter.HitAsync(RateLimitBucket, ClusterRateLimiter.ClientKey(http), oauth.Value.RegistrationPerAddress);
             if (!decision.Allowed) return ClusterRateLimiter.TooMany(decision);
-            return await RegisterAsync(http, registration, audit, "dcr", actor: "anonymous");
+            return await RegisterAsync(http, registration, audit, OAuthRegistrationKinds.Dcr, actor: "anonymous");
         });
 
         // Closed mode's only way in; needs the operator token like every /admin route.
         app.MapAdminGroup()
             .MapPost("/bootstrap-client", async (HttpContext http, ClientRegistration registration, IOptions<RegistrationOptions> options, AuditTrail audit) =>
                 options.Value.Closed
-                    ? await RegisterAsync(http, registration, audit, "bootstrap", actor: "admin")
+                    ? await RegisterAsync(http, registration, audit, OAuthRegistrationKinds.Bootstrap, actor: "admin")
                     : Results.Json(new { error = "bootstrap_disabled", error_description = "Set ENABLE_CLIENT_BOOTSTRAP=1 to provision clients here (this closes /register)." },
                         statusCode: StatusCodes.Status403Forbidden));
         return app;

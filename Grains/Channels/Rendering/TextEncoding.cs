@@ -7,9 +7,6 @@ namespace Dovecote.Grains.Channels.Rendering;
 /// </summary>
 internal sealed class TextEncoding(Func<string, bool, string> markup, Func<string, string> plain)
 {
-    /// <summary>Text that needs no escaping in either form.</summary>
-    public static readonly TextEncoding Identity = new((raw, _) => raw, raw => raw);
-
     /// <summary>The markup for <paramref name="raw"/>; <paramref name="atLineStart"/> says nothing but prefixes precede it on its line.</summary>
     public string Markup(string raw, bool atLineStart) => markup(raw, atLineStart);
 

@@ -1,0 +1,248 @@
+namespace Dovecote.Grains.Channels.Delivery;
+
+/// <summary>
+/// The delivery rules of one channel, over its stored state: what an accept, a send outcome or a redrive does to the
+/// outbox, the retry budget, the 429 pause, the dead letters, the history and the channel's health. Plain and
+/// deterministic: the clock is an argument and the jitter a <see cref="Random"/>. The grain persists, schedules and sends.
+/// </summary>
+public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions options, Random jitter)
+{
+    private const int MaxIdempotencyKeyLength = 200;
+
+    /// <summary>Dedupes on the idempotency key and appends; the caller persists the state before acknowledging.</summary>
+    public EnqueueResult Accept(Notification notification, string? idempotencyKey, DateTimeOffset now)
+    {
+        if (!state.Configured)
+            return EnqueueResult.Reject(EnqueueRejection.ChannelNotFound, $"channel '{channelId}' does not exist");
+        if (!state.Enabled)
+            return EnqueueResult.Reject(EnqueueRejection.ChannelDisabled, $"channel '{channelId}' is disabled: {state.DisabledReason}");
+        if (notification.Validate() is { } problem)
+            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, problem);
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, $"idempotency_key must be 1 to {MaxIdempotencyKeyLength} characters");
+
+        state.RecentKeys.RemoveAll(k => now - k.At > options.IdempotencyWindow);
+        if (idempotencyKey is not null && state.RecentKeys.Find(k => k.Key == idempotencyKey) is { } seen)
+            return EnqueueResult.Accept(seen.DeliveryId, duplicate: true);
+        if (state.Outbox.Count >= options.OutboxCapacity)
+            return EnqueueResult.Reject(EnqueueRejection.OutboxFull, $"channel '{channelId}' has {state.Outbox.Count} messages pending; retry later");
+
+        var message = new OutboxMessage
+        {
+            DeliveryId = $"{channelId}:{Guid.CreateVersion7(now):N}",
+            Notification = notification,
+            AcceptedAt = now,
+            UpdatedAt = now,
+        };
+        state.Outbox.Add(message);
+        if (idempotencyKey is not null)
+        {
+            state.RecentKeys.Add(new IdempotencyEntry(idempotencyKey, message.DeliveryId, now));
+            if (state.RecentKeys.Count > options.IdempotencyCapacity) state.RecentKeys.RemoveAt(0);
+        }
+        return EnqueueResult.Accept(message.DeliveryId, duplicate: false);
+    }
+
+    /// <summary>The message being delivered; only valid while <see cref="WaitBeforeNext"/> is not null.</summary>
+    public OutboxMessage Head => state.Outbox[0];
+
+    /// <summary>How long until the head message may be sent: zero for now, null when there is nothing to send.</summary>
+    public TimeSpan? WaitBeforeNext(DateTimeOffset now)
+    {
+        if (!state.Configured || !state.Enabled || state.Outbox.Count == 0) return null;
+        if (state.PausedUntil > now) return state.PausedUntil - now;
+        return Head.NextAttemptAt > now ? Head.NextAttemptAt - now : TimeSpan.Zero;
+    }
+
+    /// <summary>Counts a send that decides nothing by itself: the plain-text resend, or following a migrated chat.</summary>
+    public static void CountAttempt(OutboxMessage message, DateTimeOffset now)
+    {
+        message.Attempts++;
+        message.UpdatedAt = now;
+    }
+
+    /// <summary>Applies what one send of the message's next chunk (of <paramref name="chunkCount"/>) came to.</summary>
+    public Applied Apply(OutboxMessage message, SendOutcome outcome, int chunkCount, DateTimeOffset now)
+    {
+        CountAttempt(message, now);
+        switch (outcome.Kind)
+        {
+            case OutcomeKind.Delivered:
+                if (outcome.MessageId is not null) message.MessageIds.Add(outcome.MessageId);
+                message.ChunksSent++;
+                message.LastError = null;
+                state.ConsecutiveFailures = state.ConsecutiveDeadDestinations = 0;
+                state.LastError = null;
+                if (outcome.RetryAfter is { } pause) Pause(now, pause); // the platform said "slow down" on a success
+                if (message.ChunksSent < chunkCount) return new(OutboxStep.Sending);
+                Finish(message, DeliveryState.Delivered);
+                return new(OutboxStep.Delivered);
+
+            case OutcomeKind.RateLimited:
+                // Not the message's fault: the channel waits, and the retry budget is untouched.
+                message.LastError = outcome.Error;
+                Pause(now, outcome.RetryAfter ?? TimeSpan.FromSeconds(1));
+                return new(OutboxStep.Paused);
+
+            case OutcomeKind.Retryable or OutcomeKind.ChatMigrated:
+                message.Failures++;
+                message.LastError = state.LastError = outcome.Error;
+                state.ConsecutiveFailures++;
+                if (message.Failures >= options.MaxAttempts || now - message.AcceptedAt >= options.MaxAge)
+                    return DeadLetter(message, $"gave up after {message.Failures} failed attempts: {outcome.Error}");
+                message.NextAttemptAt = now + Backoff(message.Failures, outcome.RetryAfter);
+                return new(OutboxStep.Retrying);
+
+            case OutcomeKind.DeadDestination:
+                state.ConsecutiveFailures++;
+                state.ConsecutiveDeadDestinations++;
+                state.LastError = outcome.Error;
+                var applied = DeadLetter(message, outcome.Error);
+                if (!outcome.DisableChannel && state.ConsecutiveDeadDestinations < options.AutoDisableAfter) return applied;
+                // Keeps us from hammering a destination that refuses us (and from getting our egress address banned).
+                state.Enabled = false;
+                state.DisabledReason = $"the destination refused delivery: {outcome.Error}";
+                return applied with { DisabledChannel = true };
+
+            default:
+                return DeadLetter(message, outcome.Error);
+        }
+    }
+
+    /// <summary>Queues dead letters again (one, or all when <paramref name="deliveryId"/> is null) with a fresh retry budget.</summary>
+    public int Redrive(string? deliveryId, DateTimeOffset now)
+    {
+        var chosen = state.DeadLetters.Where(m => deliveryId is null || m.DeliveryId == deliveryId).ToList();
+        foreach (var message in chosen)
+        {
+            state.DeadLetters.Remove(message);
+            message.Failures = 0;
+            message.NextAttemptAt = null;
+            message.UpdatedAt = now;
+            state.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
+            state.Outbox.Add(message);
+        }
+        return chosen.Count;
+    }
+
+    /// <summary>An operator's switch: enabling clears the failure streaks and the reason; disabling keeps the first reason.</summary>
+    public void SetEnabled(bool enabled)
+    {
+        var wasEnabled = state.Enabled;
+        state.Enabled = enabled;
+        if (enabled && !wasEnabled)
+        {
+            state.DisabledReason = null;
+            state.ConsecutiveFailures = state.ConsecutiveDeadDestinations = 0;
+        }
+        else if (!enabled)
+        {
+            state.DisabledReason ??= "disabled by an operator";
+        }
+    }
+
+    /// <summary>Every pending message starts again from its first chunk (the chunks differ between platforms).</summary>
+    public void RestartAll()
+    {
+        foreach (var message in state.Outbox) Restart(message);
+    }
+
+    public static void Restart(OutboxMessage message)
+    {
+        message.ChunksSent = 0;
+        message.MessageIds.Clear();
+    }
+
+    public ChannelHealth Health(DateTimeOffset now) =>
+        !state.Enabled ? ChannelHealth.Disabled
+        : state.ConsecutiveFailures >= options.FailingAfter ? ChannelHealth.Failing
+        : state.ConsecutiveFailures > 0 || PausedUntil(now) is not null ? ChannelHealth.Degraded
+        : ChannelHealth.Healthy;
+
+    /// <summary>Until when a platform's 429 holds the channel, or null when it does not.</summary>
+    public DateTimeOffset? PausedUntil(DateTimeOffset now) => state.PausedUntil > now ? state.PausedUntil : null;
+
+    /// <summary>A pending, recent or dead-lettered delivery; null when unknown or aged out of history.</summary>
+    public DeliveryStatus? Find(string deliveryId)
+    {
+        if (state.Outbox.Find(m => m.DeliveryId == deliveryId) is { } pending)
+            return Status(pending, pending.Failures > 0 || pending.LastError is not null ? DeliveryState.Retrying : DeliveryState.Queued);
+        if (state.DeadLetters.Find(m => m.DeliveryId == deliveryId) is { } dead)
+            return Status(dead, DeliveryState.Failed);
+        return state.History.FindLast(h => h.DeliveryId == deliveryId);
+    }
+
+    public IReadOnlyList<DeliveryStatus> DeadLetters() => state.DeadLetters.Select(m => Status(m, DeliveryState.Failed)).ToList();
+
+    private void Pause(DateTimeOffset now, TimeSpan pause)
+    {
+        var until = now + (pause > options.MaxPause ? options.MaxPause : pause);
+        if (until > state.PausedUntil.GetValueOrDefault()) state.PausedUntil = until;
+    }
+
+    /// <summary>Exponential with "equal jitter": at least half the step, so retries spread without collapsing to zero.</summary>
+    private TimeSpan Backoff(int failures, TimeSpan? retryAfter)
+    {
+        var step = options.InitialBackoff * Math.Pow(2, Math.Min(failures - 1, 30));
+        if (step > options.MaxBackoff) step = options.MaxBackoff;
+        var jittered = step / 2 + step / 2 * jitter.NextDouble();
+        return retryAfter > jittered ? retryAfter.Value : jittered;
+    }
+
+    private Applied DeadLetter(OutboxMessage message, string? error)
+    {
+        message.LastError = error;
+        message.NextAttemptAt = null;
+        state.DeadLetters.Add(message);
+        string? dropped = null;
+        if (state.DeadLetters.Count > options.DeadLetterCapacity)
+        {
+            dropped = state.DeadLetters[0].DeliveryId;
+            state.DeadLetters.RemoveAt(0);
+        }
+        Finish(message, DeliveryState.Failed);
+        return new(OutboxStep.DeadLettered) { DroppedDeadLetter = dropped };
+    }
+
+    private void Finish(OutboxMessage message, DeliveryState final)
+    {
+        state.Outbox.Remove(message);
+        state.History.Add(Status(message, final));
+        if (state.History.Count > options.HistoryCapacity) state.History.RemoveAt(0);
+    }
+
+    private DeliveryStatus Status(OutboxMessage m, DeliveryState deliveryState) =>
+        new(m.DeliveryId, channelId, deliveryState, m.Attempts, m.LastError, m.MessageIds.ToList(), m.AcceptedAt, m.UpdatedAt,
+            deliveryState is DeliveryState.Queued or DeliveryState.Retrying ? m.NextAttemptAt : null);
+}
+
+/// <summary>Where a message stands after one outcome was applied.</summary>
+public enum OutboxStep
+{
+    /// <summary>A chunk went out and more remain.</summary>
+    Sending,
+    /// <summary>It failed and is tried again at its NextAttemptAt.</summary>
+    Retrying,
+    /// <summary>The platform's 429: the whole channel waits until its PausedUntil.</summary>
+    Paused,
+    Delivered,
+    DeadLettered,
+}
+
+/// <summary>What applying one outcome did, so the grain can measure and log it and answer whoever waits on the delivery.</summary>
+public readonly record struct Applied(OutboxStep Step)
+{
+    /// <summary>The destination refused us once too often (or for good), so the channel disabled itself.</summary>
+    public bool DisabledChannel { get; init; }
+
+    /// <summary>The oldest dead letter, dropped to make room for this one.</summary>
+    public string? DroppedDeadLetter { get; init; }
+
+    /// <summary>The delivery's final state when it left the outbox; null while it is still pending.</summary>
+    public DeliveryState? Final => Step switch
+    {
+        OutboxStep.Delivered => DeliveryState.Delivered,
+        OutboxStep.DeadLettered => DeliveryState.Failed,
+        _ => null,
+    };
+}
