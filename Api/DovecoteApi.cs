@@ -5,6 +5,8 @@ using Dovecote.Api.Security;
 using Dovecote.Api.Hosting;
 using Dovecote.Api.OAuth;
 using Dovecote.Grains.Hosting;
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api;
 

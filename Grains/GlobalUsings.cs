@@ -1,5 +1,5 @@
 global using Dovecote.Grains.Interfaces.Channels;
-global using Dovecote.Grains.Interfaces.Tenancy;
+global using Dovecote.Grains.Interfaces.Tenants;
 global using Microsoft.Extensions.Logging;
 global using Microsoft.Extensions.Options;
 global using Orleans;

@@ -1,2 +1,3 @@
 global using Orleans;
 global using Orleans.Hosting;
+global using Dovecote.Tests.Support;

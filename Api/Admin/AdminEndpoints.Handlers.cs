@@ -2,6 +2,7 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Audit;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Admin;
 

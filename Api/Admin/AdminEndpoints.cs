@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.Extensions.Configuration;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.Admin;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OpenIddict.Abstractions;
+using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Admin;
 

@@ -5,6 +5,7 @@ using Dovecote.Grains.Interfaces.Tenants;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Mcp;
 

@@ -4,6 +4,7 @@ using Dovecote.Api.Security;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Mcp;
 

@@ -2,6 +2,7 @@ using Dovecote.Api.Security;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
+using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.OAuth;
 

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using OpenIddict.Server;
 using OpenIddict.Validation;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using Dovecote.Api.DataProtection;
 
 namespace Dovecote.Api.OAuth;
 

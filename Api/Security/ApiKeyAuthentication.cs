@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using Dovecote.Api.OAuth;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore.Authentication;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.Security;
 

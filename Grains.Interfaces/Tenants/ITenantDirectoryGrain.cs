@@ -1,4 +1,4 @@
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 
 namespace Dovecote.Grains.Interfaces.Tenants;
 

@@ -5,6 +5,7 @@ using Dovecote.Api;
 using Dovecote.Tests.Channels;
 using Dovecote.Tests.Fakes;
 using ModelContextProtocol.Protocol;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Tests.Api;
 
@@ -59,7 +60,7 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task Admin_traffic_does_not_count_as_failed_api_key_attempts()
     {
         using var admin = api.Admin();
-        for (var i = 0; i <= Dovecote.Api.Security.ClusterRateLimiter.FailedAuthentication.Limit; i++)
+        for (var i = 0; i <= Dovecote.Api.RateLimiting.ClusterRateLimiter.FailedAuthentication.Limit; i++)
             Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tenants/default", Ct)).StatusCode);
 
         using var http = new HttpClient();

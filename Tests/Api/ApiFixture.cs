@@ -1,6 +1,6 @@
 using Dovecote.Api;
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Fakes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Dovecote.Api;
 using Dovecote.Api.Security;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Tests.Api;
 

@@ -1,5 +1,5 @@
 using Dovecote.Grains.Interfaces.Audit;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Tenants;
 
 namespace Dovecote.Tests.Audit;

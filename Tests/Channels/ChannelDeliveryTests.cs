@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Fakes;
 
 namespace Dovecote.Tests.Channels;

@@ -1,5 +1,5 @@
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 
 namespace Dovecote.Tests.Channels;
 

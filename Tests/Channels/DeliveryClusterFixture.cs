@@ -9,7 +9,7 @@ using Orleans.TestingHost;
 namespace Dovecote.Tests.Channels;
 
 /// <summary>
-/// A real two-silo Orleans cluster sharing one embedded state log (as two silos share Redis in production),
+/// A real two-silo Orleans cluster whose silos share one embedded state log (the way cluster silos share one store),
 /// with every platform faked by a real Kestrel server on loopback. Delivery timings are shortened.
 /// </summary>
 public sealed class DeliveryClusterFixture : IAsyncLifetime

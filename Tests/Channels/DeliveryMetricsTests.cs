@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Fakes;
 
 namespace Dovecote.Tests.Channels;

@@ -1,4 +1,3 @@
-using Dovecote.Grains.Interfaces.Tenancy;
 using Dovecote.Grains.Interfaces.Tenants;
 
 namespace Dovecote.Tests.Tenants;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Dovecote.Api;
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Conformance;
 
 namespace Dovecote.Bench;

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Dovecote.Grains.Hosting;
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Grains.Storage;
 
 if (args.FirstOrDefault() == "mcp")

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.OAuth.Consent;
 

@@ -9,6 +9,8 @@ using OpenIddict.Server;
 using Microsoft.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.OAuth.Registration;
 

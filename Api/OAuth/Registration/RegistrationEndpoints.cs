@@ -2,6 +2,8 @@ using System.Text.Json;
 using Dovecote.Api.Admin;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.OAuth;
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.OAuth.Registration;
 

@@ -3,6 +3,7 @@ using Dovecote.Grains.Interfaces.DataProtection;
 using Dovecote.Tests.Tenants;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Dovecote.Api.DataProtection;
 
 namespace Dovecote.Tests.OAuth.Stores;
 

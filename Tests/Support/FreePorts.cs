@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Dovecote.Tests;
+namespace Dovecote.Tests.Support;
 
 public static class FreePorts
 {

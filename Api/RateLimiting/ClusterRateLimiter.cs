@@ -1,6 +1,6 @@
 using Dovecote.Grains.Interfaces.RateLimiting;
 
-namespace Dovecote.Api.Security;
+namespace Dovecote.Api.RateLimiting;
 
 /// <summary>Cluster-wide limits: every Api pod counts in the same grain, so scaling out does not multiply an attacker's budget.</summary>
 public sealed class ClusterRateLimiter(IGrainFactory grains)

@@ -4,7 +4,7 @@ using Dovecote.Tests.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.TestingHost;
 
-namespace Dovecote.Tests.Tenants;
+namespace Dovecote.Tests.Support;
 
 /// <summary>
 /// A real two-silo cluster on the embedded storage for the tenant, API key, rate limit and audit grains:

@@ -1,4 +1,4 @@
-namespace Dovecote.Grains.Interfaces.Tenancy;
+namespace Dovecote.Grains.Interfaces.Tenants;
 
 /// <summary>A call reached a grain of another tenant, or carried no tenant at all.</summary>
 [GenerateSerializer, Alias("dovecote.TenantIsolationException")]

@@ -1,6 +1,6 @@
 using Dovecote.Grains.Interfaces.Audit;
 
-namespace Dovecote.Api.Security;
+namespace Dovecote.Api.Audit;
 
 /// <summary>Writes audit events to the tenant's day grain. Events name actors and targets, never secrets or message text.</summary>
 public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<AuditTrail> logger)

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Dovecote.Grains.Interfaces.Tenancy;
+namespace Dovecote.Grains.Interfaces.Tenants;
 
 /// <summary>The one place that knows how tenant and resource ids form grain keys.</summary>
 public static partial class GrainKeys

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Dovecote.Tests.Conformance;
+namespace Dovecote.Tests.Support;
 
 /// <summary>The Node tooling in Tests/node (installed by <c>bash Tests/node/install.sh</c>) and a child-process runner.</summary>
 public static partial class NodeTooling

@@ -1,6 +1,6 @@
 using Orleans.Runtime;
 
-namespace Dovecote.Grains.Interfaces.Tenancy;
+namespace Dovecote.Grains.Interfaces.Tenants;
 
 /// <summary>Carries the caller's tenant on grain calls, so the silo can refuse calls into other tenants' grains.</summary>
 public static class TenantContext

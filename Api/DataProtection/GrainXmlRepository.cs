@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
-namespace Dovecote.Api.Security;
+namespace Dovecote.Api.DataProtection;
 
 /// <summary>
 /// The Data Protection key ring in the key ring grain, so every pod reads and writes the same keys and a cookie
