@@ -119,4 +119,47 @@ public sealed class FakePlatformServerTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => pending);
         Assert.Empty(discord.Messages);
     }
+
+    [Fact]
+    public async Task APaddedBodyReadToTheEndIsRecordedAsCompleted()
+    {
+        await using var slack = new FakeSlackServer();
+        await slack.StartAsync();
+        var hook = slack.CreateWebhook();
+        slack.Script(new ScriptedResponse(200, "ok", "text/plain", PadBodyTo: 1024 * 1024));
+
+        using var response = await FakeHttp.PostJsonAsync(hook, new { text = "x" });
+        var body = await response.Content.ReadAsByteArrayAsync(FakeHttp.Ct);
+
+        Assert.Equal(1024 * 1024, body.Length);
+        Assert.Equal("ok", Encoding.UTF8.GetString(body).Trim());
+        await slack.WaitUntilAsync(() => slack.StreamedBodies.Count == 1, because: "the padded body is recorded");
+        var streamed = Assert.Single(slack.StreamedBodies);
+        Assert.True(streamed.Completed);
+        Assert.Equal(streamed.Declared, streamed.Written);
+    }
+
+    [Fact]
+    public async Task APaddedBodyIsRecordedAsCutWhenTheClientHangsUpEarly()
+    {
+        const long tenMegabytes = 10L * 1024 * 1024;
+        await using var slack = new FakeSlackServer();
+        await slack.StartAsync();
+        var hook = slack.CreateWebhook();
+        slack.Script(new ScriptedResponse(200, "ok", "text/plain", PadBodyTo: tenMegabytes));
+
+        using (var handler = new SocketsHttpHandler())
+        using (var client = new HttpClient(handler))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, hook) { Content = new StringContent("{\"text\":\"x\"}", Encoding.UTF8, "application/json") })
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, FakeHttp.Ct))
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(FakeHttp.Ct);
+            await stream.ReadExactlyAsync(new byte[1024], FakeHttp.Ct);
+        }
+
+        await slack.WaitUntilAsync(() => slack.StreamedBodies.Count == 1, because: "the fake notices the client hung up");
+        var streamed = Assert.Single(slack.StreamedBodies);
+        Assert.False(streamed.Completed);
+        Assert.True(streamed.Written < tenMegabytes, $"wrote {streamed.Written} of {tenMegabytes} bytes");
+    }
 }
