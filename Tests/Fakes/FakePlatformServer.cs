@@ -38,7 +38,8 @@ public sealed record ScriptedResponse(
     long PadBodyTo = 0);
 
 /// <summary>How much of a padded body the fake wrote: <paramref name="Completed"/> is false when the client
-/// closed the connection before the last byte was handed to the server.</summary>
+/// closed the connection before the last byte was handed to the server. (Kestrel and the kernel buffer a few
+/// MB between the fake and a client that stopped reading, so only a body well beyond that tells.)</summary>
 public sealed record StreamedBody(string Path, long Declared, long Written, bool Completed);
 
 /// <summary>
@@ -345,23 +346,28 @@ public abstract class FakePlatformServer : IAsyncDisposable
         var padding = new byte[64 * 1024];
         padding.AsSpan().Fill((byte)' ');
         long written = 0;
+        var hungUp = false;
         try
         {
-            await context.Response.Body.WriteAsync(head, context.RequestAborted).ConfigureAwait(false);
+            // BodyWriter, not Body: once the connection is gone Kestrel completes writes as no-ops, and only the
+            // FlushResult says so (IsCompleted), possibly before RequestAborted is signalled.
+            var result = await context.Response.BodyWriter.WriteAsync(head, context.RequestAborted).ConfigureAwait(false);
             written = head.Length;
-            while (written < response.PadBodyTo && !context.RequestAborted.IsCancellationRequested)
+            while (written < response.PadBodyTo && !result.IsCompleted && !context.RequestAborted.IsCancellationRequested)
             {
                 var piece = (int)Math.Min(padding.Length, response.PadBodyTo - written);
-                await context.Response.Body.WriteAsync(padding.AsMemory(0, piece), context.RequestAborted).ConfigureAwait(false);
+                result = await context.Response.BodyWriter.WriteAsync(padding.AsMemory(0, piece), context.RequestAborted).ConfigureAwait(false);
                 written += piece;
             }
+
+            hungUp = result.IsCompleted || context.RequestAborted.IsCancellationRequested;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
-            // The client hung up mid-body.
+            hungUp = true;
         }
 
-        var completed = written == response.PadBodyTo && !context.RequestAborted.IsCancellationRequested;
+        var completed = written == response.PadBodyTo && !hungUp;
         lock (_gate)
         {
             _streamed.Add(new StreamedBody(context.Request.Path.Value ?? string.Empty, response.PadBodyTo, written, completed));
