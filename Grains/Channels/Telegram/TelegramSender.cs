@@ -37,7 +37,7 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
         var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)
             // The Bot API always answers success with "ok": true. A 2xx without it is not Telegram's acceptance
-            // (a proxy's page, garbage): retrying risks a duplicate, accepting it risks a silent loss.
+            // (a proxy's page, garbage): at-least-once prefers a possible duplicate to a silent loss.
             return reply.IsTrue("ok")
                 ? SendOutcome.Delivered(reply.Int64("result.message_id")?.ToString())
                 : SendOutcome.Retryable($"telegram {status}: the answer is not a Bot API success");
