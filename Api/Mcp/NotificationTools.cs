@@ -25,14 +25,14 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
         "Use list_channels to find channel ids.")]
     public async Task<CallToolResult> SendNotificationAsync(
         ClaimsPrincipal user,
-        [Description("The message, in Markdown unless format is 'plain'. Long messages are split into several platform messages.")] string message,
+        [Description("The message, in Markdown unless format is 'plain' (at most 32000 characters). Long messages are split into several platform messages.")] string message,
         [Description("The channel id to deliver to. Give this or 'channels'.")] string? channel = null,
         [Description("Several channel ids to deliver the same message to (at most 20).")] string[]? channels = null,
-        [Description("A short title shown in bold above the message.")] string? title = null,
-        [Description("A link to add below the message (http or https).")] string? url = null,
+        [Description("A short title shown in bold above the message (at most 256 characters).")] string? title = null,
+        [Description("A link to add below the message (http or https, at most 2048 characters).")] string? url = null,
         [Description("'low' delivers silently where the platform allows, 'normal' (default) or 'high'.")] string? priority = null,
         [Description("'markdown' (default) or 'plain' to show the text exactly as written.")] string? format = null,
-        [Description("A key of your choice: a retry with the same key within 24 hours returns the first delivery instead of sending again.")] string? idempotency_key = null,
+        [Description("A key of your choice (1 to 200 characters): a retry with the same key within 24 hours returns the first delivery instead of sending again.")] string? idempotency_key = null,
         [Description("Seconds (0-30, default 10) to wait for the platform's answer before returning; the message is delivered either way.")] int? wait_seconds = null,
         CancellationToken cancellationToken = default)
     {
@@ -55,7 +55,7 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
                 "plain" => MessageFormat.Plain,
                 _ => throw new McpException("format must be 'markdown' or 'plain'"),
             });
-        if (notification.Validate() is { } problem) throw new McpException(problem);
+        if ((notification.Validate() ?? Notification.ValidateIdempotencyKey(idempotency_key)) is { } problem) throw new McpException(problem);
         var wait = TimeSpan.FromSeconds(wait_seconds ?? 10);
         if (wait_seconds is < 0 or > MaxWaitSeconds) throw new McpException($"wait_seconds must be between 0 and {MaxWaitSeconds}");
 

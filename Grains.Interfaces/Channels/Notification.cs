@@ -25,14 +25,26 @@ public sealed record Notification(
     [property: Id(3)] NotificationPriority Priority = NotificationPriority.Normal,
     [property: Id(4)] MessageFormat Format = MessageFormat.Markdown)
 {
+    // Every field is kept in the channel's outbox until delivered, so each has a documented bound (README, MCP tools).
     public const int MaxMessageLength = 32_000;
     public const int MaxTitleLength = 256;
+
+    /// <summary>What browsers, chat clients and proxies handle reliably; Uri alone would allow about 65,000.</summary>
+    public const int MaxUrlLength = 2_048;
+
+    /// <summary>An idempotency key is remembered per channel for 24 hours (up to IdempotencyCapacity of them).</summary>
+    public const int MaxIdempotencyKeyLength = 200;
 
     public string? Validate() =>
         string.IsNullOrWhiteSpace(Message) ? "message must not be empty"
         : Message.Length > MaxMessageLength ? $"message is longer than {MaxMessageLength} characters"
         : Title is { Length: > MaxTitleLength } ? $"title is longer than {MaxTitleLength} characters"
+        : Url is { Length: > MaxUrlLength } ? $"url is longer than {MaxUrlLength} characters"
         : Url is not null && !(Uri.TryCreate(Url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
             ? "url must be an absolute http(s) URL"
         : null;
+
+    /// <summary>The problem with an idempotency key sent along with a notification, or null (none is fine).</summary>
+    public static string? ValidateIdempotencyKey(string? key) =>
+        key is { Length: 0 or > MaxIdempotencyKeyLength } ? $"idempotency_key must be 1 to {MaxIdempotencyKeyLength} characters" : null;
 }

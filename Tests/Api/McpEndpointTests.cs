@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Tests.Channels;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -77,6 +78,44 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Contains("wait_seconds", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["wait_seconds"] = 99 }));
         Assert.Contains("message must not be empty", await ErrorOf(new() { ["channel"] = channel, ["message"] = " " }));
         Assert.Contains("is not one Dovecote issued", await ErrorOf(new() { ["delivery_id"] = "garbage" }, "get_delivery_status"));
+    }
+
+    [Fact]
+    public async Task Over_long_fields_are_tool_errors_naming_the_field_and_limit_and_the_next_send_works()
+    {
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await api.AddTelegramChannelAsync("default", chat);
+        await using var client = await api.ConnectAsync();
+        var longUrl = "https://example.com/" + new string('a', 60_000); // a valid Uri, and 30 times the limit
+        var justOverUrl = "https://example.com/" + new string('a', Notification.MaxUrlLength - 19);
+
+        async Task<string> ErrorOf(Dictionary<string, object?> arguments)
+        {
+            var result = await client.CallToolAsync("send_notification", arguments, cancellationToken: Ct);
+            Assert.True(result.IsError);
+            return Text(result);
+        }
+
+        Assert.Contains("url is longer than 2048 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["url"] = longUrl }));
+        Assert.Contains("url is longer than 2048 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["url"] = justOverUrl }));
+        Assert.Contains("idempotency_key must be 1 to 200 characters",
+            await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["idempotency_key"] = new string('k', 201) }));
+        Assert.Contains("idempotency_key must be 1 to 200 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["idempotency_key"] = "" }));
+        Assert.Contains("title is longer than 256 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["title"] = new string('t', 257) }));
+        Assert.Contains("message is longer than 32000 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = new string('m', 32_001) }));
+        Assert.DoesNotContain(api.Telegram.Messages, m => m.ChatId == chat);
+
+        // At the limits exactly, the next send goes through.
+        var atLimitUrl = justOverUrl[..^1];
+        Assert.Equal(Notification.MaxUrlLength, atLimitUrl.Length);
+        var sent = await client.CallToolAsync("send_notification", new Dictionary<string, object?>
+        {
+            ["channel"] = channel, ["message"] = "the legitimate one", ["url"] = atLimitUrl, ["idempotency_key"] = new string('k', 200), ["wait_seconds"] = 20,
+        }, cancellationToken: Ct);
+
+        Assert.NotEqual(true, sent.IsError);
+        Assert.Equal("delivered", sent.StructuredContent!.Value.GetProperty("deliveries")[0].GetProperty("status").GetString());
+        Assert.Contains("the legitimate one", Assert.Single(api.Telegram.Messages, m => m.ChatId == chat).Text);
     }
 
     [Fact]

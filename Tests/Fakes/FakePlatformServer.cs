@@ -25,13 +25,22 @@ public sealed record RecordedRequest(
 
 /// <summary>A canned answer that replaces the fake's normal handling of one platform request.
 /// An empty <paramref name="Body"/> sends no body; <paramref name="Delay"/> holds the answer back
-/// (for client-timeout tests) and is cut short when the client disconnects or the fake is disposed.</summary>
+/// (for client-timeout tests) and is cut short when the client disconnects or the fake is disposed.
+/// <paramref name="PadBodyTo"/>, when larger than the body, pads it with spaces to that many bytes (declared in
+/// Content-Length, so still valid JSON or text) and streams it in pieces; how far the fake got before the
+/// client hung up is recorded in <see cref="FakePlatformServer.StreamedBodies"/>.</summary>
 public sealed record ScriptedResponse(
     int StatusCode,
     string Body,
     string ContentType = "application/json",
     IReadOnlyDictionary<string, string>? Headers = null,
-    TimeSpan Delay = default);
+    TimeSpan Delay = default,
+    long PadBodyTo = 0);
+
+/// <summary>How much of a padded body the fake wrote: <paramref name="Completed"/> is false when the client
+/// closed the connection before the last byte was handed to the server. (Kestrel and the kernel buffer a few
+/// MB between the fake and a client that stopped reading, so only a body well beyond that tells.)</summary>
+public sealed record StreamedBody(string Path, long Declared, long Written, bool Completed);
 
 /// <summary>
 /// Base of the outside-platform fakes: a real Kestrel server on 127.0.0.1 (random port) that records
@@ -51,6 +60,7 @@ public abstract class FakePlatformServer : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly List<RecordedRequest> _requests = [];
+    private readonly List<StreamedBody> _streamed = [];
     private readonly Queue<ScriptedResponse> _script = new();
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _recorded = NewSignal();
@@ -78,6 +88,18 @@ public abstract class FakePlatformServer : IAsyncDisposable
             lock (_gate)
             {
                 return _requests.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Snapshot of the padded bodies (<see cref="ScriptedResponse.PadBodyTo"/>) written so far.</summary>
+    public IReadOnlyList<StreamedBody> StreamedBodies
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _streamed.ToArray();
             }
         }
     }
@@ -297,7 +319,61 @@ public abstract class FakePlatformServer : IAsyncDisposable
             }
         }
 
+        if (response.PadBodyTo > Encoding.UTF8.GetByteCount(response.Body))
+        {
+            await WritePaddedAsync(context, response).ConfigureAwait(false);
+            return;
+        }
+
         await WriteCoreAsync(context, response).ConfigureAwait(false);
+    }
+
+    private async Task WritePaddedAsync(HttpContext context, ScriptedResponse response)
+    {
+        context.Response.StatusCode = response.StatusCode;
+        foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        if (!string.IsNullOrEmpty(response.ContentType))
+        {
+            context.Response.ContentType = response.ContentType;
+        }
+
+        context.Response.ContentLength = response.PadBodyTo;
+        var head = Encoding.UTF8.GetBytes(response.Body);
+        var padding = new byte[64 * 1024];
+        padding.AsSpan().Fill((byte)' ');
+        long written = 0;
+        var hungUp = false;
+        try
+        {
+            // BodyWriter, not Body: once the connection is gone Kestrel completes writes as no-ops, and only the
+            // FlushResult says so (IsCompleted), possibly before RequestAborted is signalled.
+            var result = await context.Response.BodyWriter.WriteAsync(head, context.RequestAborted).ConfigureAwait(false);
+            written = head.Length;
+            while (written < response.PadBodyTo && !result.IsCompleted && !context.RequestAborted.IsCancellationRequested)
+            {
+                var piece = (int)Math.Min(padding.Length, response.PadBodyTo - written);
+                result = await context.Response.BodyWriter.WriteAsync(padding.AsMemory(0, piece), context.RequestAborted).ConfigureAwait(false);
+                written += piece;
+            }
+
+            hungUp = result.IsCompleted || context.RequestAborted.IsCancellationRequested;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            hungUp = true;
+        }
+
+        var completed = written == response.PadBodyTo && !hungUp;
+        lock (_gate)
+        {
+            _streamed.Add(new StreamedBody(context.Request.Path.Value ?? string.Empty, response.PadBodyTo, written, completed));
+        }
+
+        Interlocked.Exchange(ref _recorded, NewSignal()).TrySetResult();
     }
 
     private static async Task WriteCoreAsync(HttpContext context, ScriptedResponse response)

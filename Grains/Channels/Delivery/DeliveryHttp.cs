@@ -18,7 +18,9 @@ public static class DeliveryHttp
     /// <summary>Tenant-supplied URLs go through the SSRF guard.</summary>
     public const string GuardedClient = "dovecote-guarded";
 
-    private const int MaxBodyChars = 16 * 1024;
+    /// <summary>The most of an answer we read. Every platform answer that decides an outcome fits; the rest of a
+    /// tenant-chosen URL's body is never read.</summary>
+    public const int MaxBodyBytes = 16 * 1024;
 
     /// <summary>Per channel: the breaker stops hammering a destination that keeps failing; waits longer than a blip are grain state.</summary>
     public static ResiliencePipeline<HttpResponseMessage> CreatePipeline(DeliveryOptions options, TimeProvider time) =>
@@ -57,13 +59,28 @@ public static class DeliveryHttp
         CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
+        var body = new BodyPrefix();
         try
         {
             using var response = await pipeline.ExecuteAsync(
-                static async (ctx, state) => await state.client.SendAsync(state.createRequest(), ctx.CancellationToken),
+                static async (ctx, state) =>
+                {
+                    // Headers only: the body is read here, bounded and inside the attempt's timeout.
+                    var response = await state.client.SendAsync(state.createRequest(), HttpCompletionOption.ResponseHeadersRead, ctx.CancellationToken);
+                    try
+                    {
+                        state.body.Text = await ReadPrefixAsync(response.Content, ctx.CancellationToken, state.cancellationToken);
+                        return response;
+                    }
+                    catch
+                    {
+                        response.Dispose();
+                        throw;
+                    }
+                },
                 context,
-                (client, createRequest));
-            return classify(response, await ReadBodyAsync(response, cancellationToken));
+                (client, createRequest, body, cancellationToken));
+            return Classify(classify, response, body.Text);
         }
         catch (BrokenCircuitException e)
         {
@@ -103,21 +120,66 @@ public static class DeliveryHttp
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    /// <summary>Seconds from Retry-After (delta or date), or null.</summary>
-    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) =>
-        response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - time.GetUtcNow() is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
-            _ => null,
-        };
-
     public static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
-    private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// At most <see cref="MaxBodyBytes"/> of the body. The status line and headers are the answer: a body that
+    /// breaks off or is still dripping when the attempt times out keeps what arrived. Disposing the stream
+    /// unread closes the connection, so a destination streaming megabytes costs us 16 KiB.
+    /// </summary>
+    private static async Task<string> ReadPrefixAsync(HttpContent content, CancellationToken attempt, CancellationToken caller)
     {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return body.Length > MaxBodyChars ? body[..MaxBodyChars] : body;
+        var buffer = new byte[MaxBodyBytes];
+        var length = 0;
+        var complete = false;
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(attempt);
+            while (length < buffer.Length)
+            {
+                var read = await stream.ReadAsync(buffer.AsMemory(length), attempt);
+                if (read == 0)
+                {
+                    complete = true;
+                    break;
+                }
+                length += read;
+            }
+        }
+        catch (Exception e) when (e is IOException || (e is OperationCanceledException && !caller.IsCancellationRequested))
+        {
+            // Keep the prefix; the classifiers read partial bodies (ReplyJson).
+        }
+        return Decode(buffer.AsSpan(0, length), complete);
+    }
+
+    /// <summary>The platforms answer in UTF-8. Invalid bytes become U+FFFD; a character cut at the bound is
+    /// dropped (flush: false) rather than decoded half. Never throws.</summary>
+    private static string Decode(ReadOnlySpan<byte> bytes, bool complete)
+    {
+        if (bytes.StartsWith(Encoding.UTF8.Preamble)) bytes = bytes[Encoding.UTF8.Preamble.Length..];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
+        var count = Encoding.UTF8.GetDecoder().GetChars(bytes, chars, flush: complete);
+        return new string(chars, 0, count);
+    }
+
+    /// <summary>The classifiers read garbage defensively; this backstop makes sure no answer can throw out of
+    /// a sender (a throw would stall the channel on its head message).</summary>
+    private static SendOutcome Classify(Func<HttpResponseMessage, string, SendOutcome> classify, HttpResponseMessage response, string body)
+    {
+        try
+        {
+            return classify(response, body);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return SendOutcome.Retryable($"unreadable answer: HTTP {(int)response.StatusCode} ({e.GetType().Name})");
+        }
+    }
+
+    private sealed class BodyPrefix
+    {
+        public string Text { get; set; } = string.Empty;
     }
 }

@@ -27,9 +27,28 @@ public sealed record SendOutcome(
     string? MigrateToChatId = null,
     bool DisableChannel = false)
 {
+    /// <summary>Errors quote the destination's words and are kept in channel state (history, dead letters),
+    /// so a destination cannot grow that state: 300 characters say what went wrong.</summary>
+    public const int MaxErrorLength = 300;
+
+    /// <summary>Receipts are short platform ids (a Telegram integer, a Discord snowflake); anything longer is not one.</summary>
+    public const int MaxMessageIdLength = 64;
+
+    public string? Error { get; init; } = Cap(Error);
+
+    public string? MessageId { get; init; } = MessageId is { Length: > MaxMessageIdLength } ? null : MessageId;
+
     public static SendOutcome Delivered(string? messageId, TimeSpan? pauseAfter = null) => new(OutcomeKind.Delivered, messageId, RetryAfter: pauseAfter);
     public static SendOutcome Retryable(string error, TimeSpan? retryAfter = null) => new(OutcomeKind.Retryable, Error: error, RetryAfter: retryAfter);
     public static SendOutcome RateLimited(string error, TimeSpan retryAfter) => new(OutcomeKind.RateLimited, Error: error, RetryAfter: retryAfter);
     public static SendOutcome Dead(string error, bool disableChannel = false) => new(OutcomeKind.DeadDestination, Error: error, DisableChannel: disableChannel);
     public static SendOutcome Rejected(string error) => new(OutcomeKind.Rejected, Error: error);
+
+    private static string? Cap(string? error)
+    {
+        if (error is not { Length: > MaxErrorLength }) return error;
+        var keep = MaxErrorLength - 1;
+        if (char.IsHighSurrogate(error[keep - 1])) keep--; // never leave half a character
+        return string.Concat(error.AsSpan(0, keep), "…");
+    }
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
@@ -34,20 +32,21 @@ public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProv
 
     private SendOutcome Classify(HttpResponseMessage response, string body)
     {
-        var reply = Parse(body);
+        var reply = ReplyJson.Read(body);
         var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)
         {
             // An exhausted bucket means the next send would be a 429: pause until it resets.
             var exhausted = DeliveryHttp.Header(response, "X-RateLimit-Remaining") == "0";
-            return SendOutcome.Delivered(reply.Id, exhausted ? ResetAfter(response) : null);
+            return SendOutcome.Delivered(reply.String("id"), exhausted ? ResetAfter(response) : null);
         }
 
-        var error = $"discord {status}: {reply.Message ?? "HTTP " + status}" + (reply.Code is { } c ? $" (code {c})" : "");
+        var code = reply.Int64("code");
+        var error = $"discord {status}: {reply.String("message") ?? "HTTP " + status}" + (code is { } c ? $" (code {c})" : "");
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
             // Discord documents Retry-After, retry_after and X-RateLimit-Reset-After; take the longest.
-            var waits = new[] { DeliveryHttp.RetryAfter(response, time), ResetAfter(response), reply.RetryAfter is { } r ? TimeSpan.FromSeconds(r) : null };
+            var waits = new[] { RetryAfter.FromRetryAfterHeader(response, time), ResetAfter(response), reply.Seconds("retry_after") };
             return SendOutcome.RateLimited(error, waits.Max() ?? TimeSpan.FromSeconds(1));
         }
         if (status >= 500)
@@ -58,34 +57,10 @@ public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProv
             HttpStatusCode.NotFound or HttpStatusCode.Unauthorized => SendOutcome.Dead(error, disableChannel: true),
             HttpStatusCode.Forbidden => SendOutcome.Dead(error),
             HttpStatusCode.RequestEntityTooLarge => new SendOutcome(OutcomeKind.TooLong, Error: error),
-            _ when reply.Code == 50035 && body.Contains("BASE_TYPE_MAX_LENGTH", StringComparison.Ordinal) => new SendOutcome(OutcomeKind.TooLong, Error: error),
+            _ when code == 50035 && body.Contains("BASE_TYPE_MAX_LENGTH", StringComparison.Ordinal) => new SendOutcome(OutcomeKind.TooLong, Error: error),
             _ => SendOutcome.Rejected(error),
         };
     }
 
-    private static TimeSpan? ResetAfter(HttpResponseMessage response) =>
-        double.TryParse(DeliveryHttp.Header(response, "X-RateLimit-Reset-After"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            ? TimeSpan.FromSeconds(seconds)
-            : null;
-
-    private readonly record struct Reply(string? Id, string? Message, int? Code, double? RetryAfter);
-
-    private static Reply Parse(string body)
-    {
-        if (string.IsNullOrWhiteSpace(body)) return default;
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return default;
-            string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            int? code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var ci) ? ci : null;
-            double? retryAfter = root.TryGetProperty("retry_after", out var r) && r.TryGetDouble(out var rd) ? rd : null;
-            return new Reply(Text("id"), Text("message"), code, retryAfter);
-        }
-        catch (JsonException)
-        {
-            return default;
-        }
-    }
+    private static TimeSpan? ResetAfter(HttpResponseMessage response) => RetryAfter.FromSecondsHeader(response, "X-RateLimit-Reset-After");
 }

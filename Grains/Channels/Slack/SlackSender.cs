@@ -39,7 +39,7 @@ public sealed class SlackSender(IHttpClientFactory httpClientFactory, TimeProvid
 
         var error = $"slack {status}: {(text.Length is > 0 and <= 100 ? text : "HTTP " + status)}";
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            return SendOutcome.RateLimited(error, DeliveryHttp.RetryAfter(response, time) ?? TimeSpan.FromSeconds(1));
+            return SendOutcome.RateLimited(error, RetryAfter.FromRetryAfterHeader(response, time) ?? TimeSpan.FromSeconds(1));
         if (status >= 500 || text == "rollup_error")
             return SendOutcome.Retryable(error);
         if (DeadDestinationErrors.Contains(text))

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
@@ -34,19 +33,23 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
     /// <summary>Telegram warns error codes may change, so the description decides as much as the code.</summary>
     private SendOutcome Classify(HttpResponseMessage response, string body)
     {
-        var reply = Parse(body);
-        if (response.IsSuccessStatusCode && reply.Ok)
-            return SendOutcome.Delivered(reply.MessageId?.ToString());
-
+        var reply = ReplyJson.Read(body);
         var status = (int)response.StatusCode;
-        var description = reply.Description ?? $"HTTP {status}";
+        if (response.IsSuccessStatusCode)
+            // The Bot API always answers success with "ok": true. A 2xx without it is not Telegram's acceptance
+            // (a proxy's page, garbage): at-least-once prefers a possible duplicate to a silent loss.
+            return reply.IsTrue("ok")
+                ? SendOutcome.Delivered(reply.Int64("result.message_id")?.ToString())
+                : SendOutcome.Retryable($"telegram {status}: the answer is not a Bot API success");
+
+        var description = reply.String("description") ?? $"HTTP {status}";
         var error = $"telegram {status}: {description}";
-        if (reply.MigrateToChatId is { } migrated)
+        if (reply.Int64("parameters.migrate_to_chat_id") is { } migrated)
             return new SendOutcome(OutcomeKind.ChatMigrated, Error: error, MigrateToChatId: migrated.ToString());
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            return SendOutcome.RateLimited(error, TimeSpan.FromSeconds(reply.RetryAfter ?? 1));
+            return SendOutcome.RateLimited(error, reply.Seconds("parameters.retry_after") ?? TimeSpan.FromSeconds(1));
         if (status >= 500)
-            return SendOutcome.Retryable(error, DeliveryHttp.RetryAfter(response, time));
+            return SendOutcome.Retryable(error, RetryAfter.FromRetryAfterHeader(response, time));
         if (Has(description, "can't parse entities"))
             return new SendOutcome(OutcomeKind.MarkupRejected, Error: error);
         if (Has(description, "message is too long"))
@@ -62,32 +65,4 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
     }
 
     private static bool Has(string text, string part) => text.Contains(part, StringComparison.OrdinalIgnoreCase);
-
-    private readonly record struct Reply(bool Ok, long? MessageId, string? Description, int? RetryAfter, long? MigrateToChatId);
-
-    private static Reply Parse(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return default;
-            var ok = root.TryGetProperty("ok", out var okValue) && okValue.ValueKind == JsonValueKind.True;
-            long? messageId = root.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Object
-                && result.TryGetProperty("message_id", out var id) && id.TryGetInt64(out var m) ? m : null;
-            var description = root.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            int? retryAfter = null;
-            long? migrateTo = null;
-            if (root.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object)
-            {
-                if (p.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds)) retryAfter = seconds;
-                if (p.TryGetProperty("migrate_to_chat_id", out var c) && c.TryGetInt64(out var chat)) migrateTo = chat;
-            }
-            return new Reply(ok, messageId, description, retryAfter, migrateTo);
-        }
-        catch (JsonException)
-        {
-            return default;
-        }
-    }
 }

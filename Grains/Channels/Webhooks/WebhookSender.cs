@@ -66,7 +66,7 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, TimeProv
         var error = $"webhook {status}";
         return response.StatusCode switch
         {
-            HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable when DeliveryHttp.RetryAfter(response, time) is { } wait
+            HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable when RetryAfter.FromRetryAfterHeader(response, time) is { } wait
                 => SendOutcome.RateLimited(error, wait),
             HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout => SendOutcome.Retryable(error),
             _ when status >= 500 => SendOutcome.Retryable(error),
