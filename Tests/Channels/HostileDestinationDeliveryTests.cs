@@ -1,5 +1,5 @@
 using Dovecote.Grains.Interfaces.Channels;
-using Dovecote.Grains.Interfaces.Tenancy;
+using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Tests.Fakes;
 
 namespace Dovecote.Tests.Channels;
