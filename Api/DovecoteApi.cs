@@ -1,12 +1,12 @@
 using Dovecote.Api.Admin;
-using Dovecote.Api.Configuration;
-using Dovecote.Api.Mcp;
-using Dovecote.Api.Security;
-using Dovecote.Api.Hosting;
-using Dovecote.Api.OAuth;
-using Dovecote.Grains.Hosting;
 using Dovecote.Api.Audit;
+using Dovecote.Api.Configuration;
+using Dovecote.Api.Hosting;
+using Dovecote.Api.Mcp;
+using Dovecote.Api.OAuth;
 using Dovecote.Api.RateLimiting;
+using Dovecote.Api.Security;
+using Dovecote.Grains.Hosting;
 
 namespace Dovecote.Api;
 

@@ -1,3 +1,3 @@
+global using Dovecote.Tests.Support;
 global using Orleans;
 global using Orleans.Hosting;
-global using Dovecote.Tests.Support;

@@ -1,8 +1,8 @@
+using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Audit;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Admin;
 

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.Extensions.Configuration;
-using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.Admin;
 

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
+using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OpenIddict.Abstractions;
-using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Admin;
 

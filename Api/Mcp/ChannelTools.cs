@@ -1,11 +1,11 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
-using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Mcp;
 

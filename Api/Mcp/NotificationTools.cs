@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
+using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
-using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.Mcp;
 

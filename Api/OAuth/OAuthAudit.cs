@@ -1,8 +1,8 @@
+using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
-using Dovecote.Api.Audit;
 
 namespace Dovecote.Api.OAuth;
 

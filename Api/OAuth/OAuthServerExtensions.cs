@@ -1,3 +1,4 @@
+using Dovecote.Api.DataProtection;
 using Dovecote.Api.Hosting;
 using Dovecote.Api.OAuth.Consent;
 using Dovecote.Api.OAuth.Discovery;
@@ -12,7 +13,6 @@ using Microsoft.AspNetCore.HttpOverrides;
 using OpenIddict.Server;
 using OpenIddict.Validation;
 using static OpenIddict.Abstractions.OpenIddictConstants;
-using Dovecote.Api.DataProtection;
 
 namespace Dovecote.Api.OAuth;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Dovecote.Api.Security;
 
 namespace Dovecote.Api.OAuth;
 

@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Dovecote.Api.OAuth;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore.Authentication;
-using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.Security;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
 using Dovecote.Grains.Security;
-using Polly;
 using Dovecote.Grains.Storage;
+using Polly;
 
 namespace Dovecote.Grains.Channels;
 

@@ -9,10 +9,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
-using Orleans.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using Orleans.Configuration;
+using Orleans.Hosting;
 
 namespace Dovecote.Grains.Hosting;
 

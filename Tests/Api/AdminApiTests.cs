@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dovecote.Api;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Tests.Channels;
 using Dovecote.Tests.Fakes;
 using ModelContextProtocol.Protocol;
-using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Tests.Api;
 

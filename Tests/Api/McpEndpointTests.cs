@@ -110,7 +110,11 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Equal(Notification.MaxUrlLength, atLimitUrl.Length);
         var sent = await client.CallToolAsync("send_notification", new Dictionary<string, object?>
         {
-            ["channel"] = channel, ["message"] = "the legitimate one", ["url"] = atLimitUrl, ["idempotency_key"] = new string('k', 200), ["wait_seconds"] = 20,
+            ["channel"] = channel,
+            ["message"] = "the legitimate one",
+            ["url"] = atLimitUrl,
+            ["idempotency_key"] = new string('k', 200),
+            ["wait_seconds"] = 20,
         }, cancellationToken: Ct);
 
         Assert.NotEqual(true, sent.IsError);
@@ -189,7 +193,9 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
     {
         var initialize = await RawAsync(JsonSerializer.Serialize(new
         {
-            jsonrpc = "2.0", id = 1, method = "initialize",
+            jsonrpc = "2.0",
+            id = 1,
+            method = "initialize",
             @params = new { protocolVersion = version, capabilities = new { }, clientInfo = new { name = "raw", version = "1" } },
         }));
         Assert.Equal(version, initialize.GetProperty("result").GetProperty("protocolVersion").GetString());

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Dovecote.Api;
-using Dovecote.Api.Security;
 using Dovecote.Api.RateLimiting;
+using Dovecote.Api.Security;
 
 namespace Dovecote.Tests.Api;
 

@@ -33,9 +33,9 @@ public sealed class ConformanceSuiteTests(ConformanceServerFixture server) : ICl
     {
         using (var http = new HttpClient())
         using (var request = new HttpRequestMessage(HttpMethod.Post, $"{server.BaseUrl}/mcp")
-               {
-                   Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
-               })
+        {
+            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""", Encoding.UTF8, "application/json"),
+        })
         {
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
             using var response = await http.SendAsync(request, Ct);

@@ -99,7 +99,9 @@ public sealed class ApiProcessTests : IAsyncLifetime
         using var http = new HttpClient();
         var body = JsonSerializer.Serialize(new
         {
-            jsonrpc = "2.0", id = 1, method = "tools/call",
+            jsonrpc = "2.0",
+            id = 1,
+            method = "tools/call",
             @params = new { name = "send_notification", arguments = new { channel = "webhook-ops", message, wait_seconds = 0 } },
         });
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_httpPort}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };

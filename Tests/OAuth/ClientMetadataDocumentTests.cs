@@ -272,7 +272,9 @@ public sealed class ClientMetadataDocumentLimitTests(TightRegistrationLimitOAuth
             var path = $"/client-{i}.json";
             _site.Serve(path, new JsonObject
             {
-                ["client_id"] = _site.UrlOf(path), ["client_name"] = $"Limited {i}", ["redirect_uris"] = new JsonArray(redirect),
+                ["client_id"] = _site.UrlOf(path),
+                ["client_name"] = $"Limited {i}",
+                ["redirect_uris"] = new JsonArray(redirect),
                 ["token_endpoint_auth_method"] = "none",
             });
             pages.Add(await browser.GetAuthorizePageAsync(api.AuthorizeUri(_site.UrlOf(path), redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()),

@@ -86,8 +86,11 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
 
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["client_id"] = client.ClientId, ["code"] = code,
-            ["code_verifier"] = Pkce.Create().Verifier, ["redirect_uri"] = redirect,
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = client.ClientId,
+            ["code"] = code,
+            ["code_verifier"] = Pkce.Create().Verifier,
+            ["redirect_uri"] = redirect,
         });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
@@ -107,8 +110,11 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
 
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["client_id"] = client.ClientId, ["code"] = code,
-            ["code_verifier"] = pkce.Verifier, ["redirect_uri"] = redirect,
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = client.ClientId,
+            ["code"] = code,
+            ["code_verifier"] = pkce.Verifier,
+            ["redirect_uri"] = redirect,
         });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
@@ -136,8 +142,11 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
             OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["client_id"] = client.ClientId, ["code"] = code,
-            ["code_verifier"] = pkce.Verifier, ["redirect_uri"] = redirect.Replace("/callback", "/other"),
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = client.ClientId,
+            ["code"] = code,
+            ["code_verifier"] = pkce.Verifier,
+            ["redirect_uri"] = redirect.Replace("/callback", "/other"),
         });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
@@ -173,7 +182,10 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         // The token endpoint refuses a foreign resource with the RFC 8707 error code.
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["client_id"] = client.ClientId, ["refresh_token"] = "unused", ["resource"] = "https://other.example/mcp",
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = client.ClientId,
+            ["refresh_token"] = "unused",
+            ["resource"] = "https://other.example/mcp",
         });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_target", json.GetProperty("error").GetString());
@@ -264,7 +276,9 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         using var http = new HttpClient();
         using var revoked = await http.PostAsync($"{api.BaseUrl}/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["token"] = session.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = session.Client.ClientId,
+            ["token"] = session.RefreshToken,
+            ["token_type_hint"] = "refresh_token",
+            ["client_id"] = session.Client.ClientId,
         }), Ct);
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         var (status, json) = await api.RefreshAsync(session, session.RefreshToken);

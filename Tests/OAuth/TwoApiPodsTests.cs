@@ -63,8 +63,13 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
         var pkce = Pkce.Create();
         var authorize = new Uri(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{_podA}/authorize", new Dictionary<string, string?>
         {
-            ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = redirect, ["scope"] = "dovecote:notify",
-            ["state"] = "pods", ["code_challenge"] = pkce.Challenge, ["code_challenge_method"] = "S256",
+            ["response_type"] = "code",
+            ["client_id"] = clientId,
+            ["redirect_uri"] = redirect,
+            ["scope"] = "dovecote:notify",
+            ["state"] = "pods",
+            ["code_challenge"] = pkce.Challenge,
+            ["code_challenge_method"] = "S256",
         }));
         using var browser = new ConsentDriver(new Uri(_podA));
         var result = await browser.AuthorizeAsync(authorize, "default", "pods-password-1", Ct);
@@ -73,7 +78,11 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
 
     private static Dictionary<string, string> CodeRedemption(string clientId, string redirect, string code, Pkce pkce) => new()
     {
-        ["grant_type"] = "authorization_code", ["client_id"] = clientId, ["code"] = code, ["code_verifier"] = pkce.Verifier, ["redirect_uri"] = redirect,
+        ["grant_type"] = "authorization_code",
+        ["client_id"] = clientId,
+        ["code"] = code,
+        ["code_verifier"] = pkce.Verifier,
+        ["redirect_uri"] = redirect,
     };
 
     [Fact]

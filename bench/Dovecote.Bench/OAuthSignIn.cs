@@ -39,8 +39,13 @@ public static partial class OAuthSignIn
         var challenge = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var page = await http.GetStringAsync(QueryHelpers.AddQueryString("/authorize", new Dictionary<string, string?>
         {
-            ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = redirect, ["scope"] = "dovecote:notify",
-            ["state"] = "bench", ["code_challenge"] = challenge, ["code_challenge_method"] = "S256",
+            ["response_type"] = "code",
+            ["client_id"] = clientId,
+            ["redirect_uri"] = redirect,
+            ["scope"] = "dovecote:notify",
+            ["state"] = "bench",
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = "S256",
         }));
         var form = HiddenInput().Matches(page).ToDictionary(m => WebUtility.HtmlDecode(m.Groups[1].Value), m => WebUtility.HtmlDecode(m.Groups[2].Value));
         form["tenant"] = "default";
@@ -51,7 +56,11 @@ public static partial class OAuthSignIn
 
         using var tokens = await http.PostAsync("/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "authorization_code", ["client_id"] = clientId, ["code"] = code, ["code_verifier"] = verifier, ["redirect_uri"] = redirect,
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = clientId,
+            ["code"] = code,
+            ["code_verifier"] = verifier,
+            ["redirect_uri"] = redirect,
         }));
         return JsonDocument.Parse(await tokens.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
     }

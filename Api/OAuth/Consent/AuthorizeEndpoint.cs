@@ -1,12 +1,12 @@
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
-using Microsoft.AspNetCore.Authentication;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
-using Dovecote.Api.Audit;
-using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.OAuth.Consent;
 

@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Grains.Security;
+using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
-using Microsoft.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
-using Dovecote.Api.Audit;
-using Dovecote.Api.RateLimiting;
 
 namespace Dovecote.Api.OAuth.Registration;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Dovecote.Api.Admin;
-using Dovecote.Api.Security;
-using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Api.Audit;
 using Dovecote.Api.RateLimiting;
+using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.OAuth;
 
 namespace Dovecote.Api.OAuth.Registration;
 

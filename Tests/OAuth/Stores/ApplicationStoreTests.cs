@@ -93,7 +93,11 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
         var application = await scope.Applications.CreateAsync(PublicClient(clientId), Ct);
         var authorization = await scope.Authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
         {
-            ApplicationId = clientId, Subject = subject, Status = Statuses.Valid, Type = AuthorizationTypes.Permanent, Scopes = { "mcp:tools" },
+            ApplicationId = clientId,
+            Subject = subject,
+            Status = Statuses.Valid,
+            Type = AuthorizationTypes.Permanent,
+            Scopes = { "mcp:tools" },
         }, Ct);
         var authorizationId = (await scope.Authorizations.GetIdAsync(authorization, Ct))!;
         var withAuthorization = await scope.Tokens.CreateAsync(TokenStoreTests.Token(clientId, authorizationId, subject), Ct);

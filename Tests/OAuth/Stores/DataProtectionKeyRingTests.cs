@@ -1,9 +1,9 @@
+using Dovecote.Api.DataProtection;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.DataProtection;
 using Dovecote.Tests.Tenants;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
-using Dovecote.Api.DataProtection;
 
 namespace Dovecote.Tests.OAuth.Stores;
 

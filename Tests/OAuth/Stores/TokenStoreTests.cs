@@ -11,17 +11,17 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : OpenIddictStoreTes
 
     public static OpenIddictTokenDescriptor Token(string? applicationId, string? authorizationId, string? subject,
         string status = Statuses.Valid, DateTimeOffset? expires = null, string? referenceId = null) => new()
-    {
-        ApplicationId = applicationId,
-        AuthorizationId = authorizationId,
-        Subject = subject,
-        Status = status,
-        Type = TokenTypeHints.RefreshToken,
-        CreationDate = DateTimeOffset.UtcNow,
-        ExpirationDate = expires ?? DateTimeOffset.UtcNow.AddHours(1),
-        ReferenceId = referenceId,
-        Payload = referenceId is null ? null : "eyJ.payload.sig",
-    };
+        {
+            ApplicationId = applicationId,
+            AuthorizationId = authorizationId,
+            Subject = subject,
+            Status = status,
+            Type = TokenTypeHints.RefreshToken,
+            CreationDate = DateTimeOffset.UtcNow,
+            ExpirationDate = expires ?? DateTimeOffset.UtcNow.AddHours(1),
+            ReferenceId = referenceId,
+            Payload = referenceId is null ? null : "eyJ.payload.sig",
+        };
 
     [Fact]
     public async Task A_reference_token_is_found_by_its_reference_id()
