@@ -59,12 +59,16 @@ public static class ConformanceEndpoint
 
         public Fixtures(IServiceProvider services)
         {
-            _tools = [.. Methods<McpServerToolAttribute>(typeof(ConformanceTools)).Select(m => McpServerTool.Create(m, (object?)null, new() { Services = services }))];
-            _prompts = [.. Methods<McpServerPromptAttribute>(typeof(ConformancePrompts)).Select(m => McpServerPrompt.Create(m, (object?)null, new() { Services = services }))];
-            _resources = [.. Methods<McpServerResourceAttribute>(typeof(ConformanceResources)).Select(m => McpServerResource.Create(m, (object?)null, new() { Services = services }))];
+            _tools = [.. Methods<McpServerToolAttribute>(typeof(ConformanceTools))
+                .Select(m => McpServerTool.Create(m, (object?)null, new() { Services = services }))];
+            _prompts = [.. Methods<McpServerPromptAttribute>(typeof(ConformancePrompts))
+                .Select(m => McpServerPrompt.Create(m, (object?)null, new() { Services = services }))];
+            _resources = [.. Methods<McpServerResourceAttribute>(typeof(ConformanceResources))
+                .Select(m => McpServerResource.Create(m, (object?)null, new() { Services = services }))];
 
             // The schema generated from the C# signature has no $schema/$defs; the scenario checks those are passed through.
-            _tools.Single(t => t.ProtocolTool.Name == ConformanceTools.JsonSchema2020ToolName).ProtocolTool.InputSchema = ConformanceTools.JsonSchema2020InputSchema;
+            _tools.Single(t => t.ProtocolTool.Name == ConformanceTools.JsonSchema2020ToolName).ProtocolTool.InputSchema =
+                ConformanceTools.JsonSchema2020InputSchema;
         }
 
         public void ApplyTo(McpServerOptions options)
@@ -76,7 +80,8 @@ public static class ConformanceEndpoint
             foreach (var resource in _resources) resources.Add(resource);
             options.ResourceCollection = resources;
             // completion-complete asks for test_prompt_with_arguments/arg1; an empty answer is conformant.
-            options.Handlers.CompleteHandler = (_, _) => ValueTask.FromResult(new CompleteResult { Completion = new() { Values = [], Total = 0, HasMore = false } });
+            options.Handlers.CompleteHandler = (_, _) =>
+                ValueTask.FromResult(new CompleteResult { Completion = new() { Values = [], Total = 0, HasMore = false } });
         }
 
         private static IEnumerable<MethodInfo> Methods<TAttribute>(Type type) where TAttribute : Attribute =>

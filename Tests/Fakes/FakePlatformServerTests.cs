@@ -108,7 +108,8 @@ public sealed class FakePlatformServerTests
         using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
         await Assert.ThrowsAnyAsync<TaskCanceledException>(() =>
             impatient.PostAsync(hook, new StringContent("{\"content\":\"x\"}", Encoding.UTF8, "application/json"), FakeHttp.Ct));
-        await discord.WaitUntilAsync(() => discord.Requests.Any(r => r.StatusCode == FakePlatformServer.ClientClosedRequest), TimeSpan.FromSeconds(5), "the aborted request is recorded");
+        await discord.WaitUntilAsync(
+            () => discord.Requests.Any(r => r.StatusCode == FakePlatformServer.ClientClosedRequest), TimeSpan.FromSeconds(5), "the aborted request is recorded");
 
         // A request still held when the fake is disposed is cut off promptly.
         var pending = FakeHttp.PostJsonAsync(hook, new { content = "held" });
@@ -150,7 +151,10 @@ public sealed class FakePlatformServerTests
 
         using (var handler = new SocketsHttpHandler())
         using (var client = new HttpClient(handler))
-        using (var request = new HttpRequestMessage(HttpMethod.Post, hook) { Content = new StringContent("{\"text\":\"x\"}", Encoding.UTF8, "application/json") })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, hook)
+        {
+            Content = new StringContent("{\"text\":\"x\"}", Encoding.UTF8, "application/json"),
+        })
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, FakeHttp.Ct))
         {
             await using var stream = await response.Content.ReadAsStreamAsync(FakeHttp.Ct);

@@ -66,7 +66,8 @@ public static class ConsentPage
     {
         // form-action must admit the client's origin too: browsers apply it to the redirect that follows the post.
         var formAction = redirectOrigin is null ? "'self'" : $"'self' {redirectOrigin}";
-        response.Headers.ContentSecurityPolicy = $"default-src 'none'; style-src {StyleHash}; img-src 'self' data:; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
+        response.Headers.ContentSecurityPolicy =
+            $"default-src 'none'; style-src {StyleHash}; img-src 'self' data:; form-action {formAction}; frame-ancestors 'none'; base-uri 'none'";
         response.Headers.XFrameOptions = "DENY";
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers["X-Content-Type-Options"] = "nosniff";
@@ -99,7 +100,8 @@ public static class ConsentPage
             html.Append("<input type=\"hidden\" name=\"").Append(h.Encode(name)).Append("\" value=\"").Append(h.Encode(value)).Append("\">");
         html.Append("<input type=\"hidden\" name=\"").Append(ConsentCsrf.FieldName).Append("\" value=\"").Append(h.Encode(view.CsrfToken)).Append("\">");
         html.Append("<label for=\"tenant\">Tenant</label>")
-            .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required value=\"").Append(h.Encode(view.Tenant)).Append("\">");
+            .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required value=\"")
+            .Append(h.Encode(view.Tenant)).Append("\">");
         html.Append("<label for=\"password\">Password</label>")
             .Append("<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>");
         html.Append("<div class=\"actions\"><button type=\"submit\" class=\"allow\" name=\"decision\" value=\"allow\">Allow</button>")
