@@ -14,6 +14,12 @@ public sealed record CreatedApiKeyResponse(string Id, string Key, string Prefix,
 
 public sealed record RedriveResponse(int Redriven);
 
+/// <summary>
+/// PUT /admin/tenants/{tenant}. <see cref="Limits"/> absent keeps the tenant's limits; present, it replaces them, and each
+/// member it omits follows the configured default (Tenants__*), so <c>"limits": {}</c> returns to the defaults.
+/// </summary>
+public sealed record TenantProfileRequest(string? DisplayName, string? Password, TenantLimitOverrides? Limits);
+
 /// <summary>What the handlers that change things need, bound as one parameter.</summary>
 public sealed record AdminServices(IGrainFactory Grains, AuditTrail Audit, HttpContext Http)
 {
@@ -47,11 +53,12 @@ public static partial class AdminEndpoints
         return TypedResults.Ok(new TenantPage(tenants.OfType<TenantInfo>().ToList(), next)); // a listed tenant never written is skipped
     }
 
-    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(string tenant, TenantRequest body, [AsParameters] AdminServices services)
+    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(string tenant, TenantProfileRequest body, [AsParameters] AdminServices services)
     {
         if (string.IsNullOrWhiteSpace(body.DisplayName)) return AdminError.BadRequest("displayName is required");
-        var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password);
-        await services.AuditAsync(tenant, "tenant.put", tenant, body.Password is null ? null : "password set");
+        var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password, body.Limits);
+        var detail = string.Join("; ", new[] { body.Password is null ? null : "password set", body.Limits is null ? null : $"limits {info.Limits}" }.OfType<string>());
+        await services.AuditAsync(tenant, "tenant.put", tenant, detail.Length == 0 ? null : detail);
         return TypedResults.Ok(info);
     }
 

@@ -5,6 +5,7 @@ using Dovecote.Grains.Channels.Telegram;
 using Dovecote.Grains.Channels.Webhooks;
 using Dovecote.Grains.Security;
 using Dovecote.Grains.Storage;
+using Dovecote.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,6 +46,7 @@ public static class DovecoteSiloExtensions
         services.AddDovecoteOptions<SiloHostOptions>(configuration);
         services.AddDovecoteOptions<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.AddDovecoteOptions<ChannelTargetOptions>(configuration);
+        services.AddDovecoteOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
         services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {
