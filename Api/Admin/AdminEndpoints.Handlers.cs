@@ -38,6 +38,8 @@ public static partial class AdminEndpoints
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
+    public const int DefaultAuditPageSize = 1_000;
+    public const int MaxAuditPageSize = 5_000;
 
     public static async Task<Results<Ok<TenantPage>, BadRequest<AdminError>>> ListTenants(IGrainFactory grains, string? after, int limit = DefaultPageSize)
     {
@@ -136,17 +138,28 @@ public static partial class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadTenantAudit(string tenant, string? day, AuditTrail audit, TimeProvider time) =>
-        ReadAuditAsync(tenant, day, audit, time);
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadTenantAudit(
+        string tenant, string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http) =>
+        ReadAuditAsync(tenant, day, after, limit, audit, time, http);
 
-    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadSystemAudit(string? day, AuditTrail audit, TimeProvider time) =>
-        ReadAuditAsync(AuditTrail.SystemTenant, day, audit, time);
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadSystemAudit(
+        string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http) =>
+        ReadAuditAsync(AuditTrail.SystemTenant, day, after, limit, audit, time, http);
 
-    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadAuditAsync(string tenant, string? day, AuditTrail audit, TimeProvider time)
+    /// <summary>A page of the day as a JSON array; when there is more, a <c>Link: &lt;...&amp;after=...&gt;; rel="next"</c> header points at it.</summary>
+    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadAuditAsync(
+        string tenant, string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http)
     {
         var date = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         if (day is not null && !DateOnly.TryParseExact(day, "yyyy-MM-dd", out date)) return AdminError.BadRequest("day must be yyyy-MM-dd");
-        return TypedResults.Ok(await audit.ReadAsync(tenant, date));
+        if (limit is < 1 or > MaxAuditPageSize) return AdminError.BadRequest($"limit must be 1 to {MaxAuditPageSize}");
+        var page = await audit.ReadAsync(tenant, date, after, limit ?? DefaultAuditPageSize);
+        if (page.Next is { } next)
+        {
+            KeyValuePair<string, string?>[] query = [new("day", date.ToString("yyyy-MM-dd")), new("after", next), new("limit", $"{limit ?? DefaultAuditPageSize}")];
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{QueryString.Create(query)}>; rel=\"next\"";
+        }
+        return TypedResults.Ok(page.Events);
     }
 
     /// <summary>Outside the tenant group, so each read enters its own tenant: a tenant grain takes calls for itself only.</summary>

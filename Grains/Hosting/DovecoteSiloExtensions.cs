@@ -1,3 +1,4 @@
+using Dovecote.Grains.Audit;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Discord;
 using Dovecote.Grains.Channels.Slack;
@@ -47,6 +48,7 @@ public static class DovecoteSiloExtensions
         services.AddDovecoteOptions<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.AddDovecoteOptions<ChannelTargetOptions>(configuration);
         services.AddDovecoteOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
+        services.AddDovecoteOptions<AuditOptions>(configuration.GetSection(AuditOptions.Section));
         services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {
