@@ -55,11 +55,13 @@ public static partial class AdminEndpoints
         return TypedResults.Ok(new TenantPage(tenants.OfType<TenantInfo>().ToList(), next)); // a listed tenant never written is skipped
     }
 
-    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(string tenant, TenantProfileRequest body, [AsParameters] AdminServices services)
+    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(
+        string tenant, TenantProfileRequest body, [AsParameters] AdminServices services)
     {
         if (string.IsNullOrWhiteSpace(body.DisplayName)) return AdminError.BadRequest("displayName is required");
         var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password, body.Limits);
-        var detail = string.Join("; ", new[] { body.Password is null ? null : "password set", body.Limits is null ? null : $"limits {info.Limits}" }.OfType<string>());
+        var changes = new[] { body.Password is null ? null : "password set", body.Limits is null ? null : $"limits {info.Limits}" };
+        var detail = string.Join("; ", changes.OfType<string>());
         await services.AuditAsync(tenant, "tenant.put", tenant, detail.Length == 0 ? null : detail);
         return TypedResults.Ok(info);
     }
@@ -156,7 +158,8 @@ public static partial class AdminEndpoints
         var page = await audit.ReadAsync(tenant, date, after, limit ?? DefaultAuditPageSize);
         if (page.Next is { } next)
         {
-            KeyValuePair<string, string?>[] query = [new("day", date.ToString("yyyy-MM-dd")), new("after", next), new("limit", $"{limit ?? DefaultAuditPageSize}")];
+            KeyValuePair<string, string?>[] query =
+                [new("day", date.ToString("yyyy-MM-dd")), new("after", next), new("limit", $"{limit ?? DefaultAuditPageSize}")];
             http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{QueryString.Create(query)}>; rel=\"next\"";
         }
         return TypedResults.Ok(page.Events);

@@ -37,7 +37,8 @@ public sealed partial class TenantGrain(
 
     Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password) => UpsertAsync(displayName, password, null);
 
-    Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits) => UpsertAsync(displayName, password, limits);
+    Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits) =>
+        UpsertAsync(displayName, password, limits);
 
     private TenantLimits Limits => options.Value.Effective(state.State.Limits);
 

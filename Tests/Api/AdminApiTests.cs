@@ -156,7 +156,10 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var tenant = await CreateTenantAsync();
         using var admin = api.Admin();
         for (var i = 0; i < 4; i++)
-            Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/p{i}", new { values = new { K = "v" } }, Ct)).StatusCode);
+        {
+            var put = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/p{i}", new { values = new { K = "v" } }, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
 
         var targets = new List<string?>();
         var url = $"/admin/tenants/{tenant}/audit?limit=2";

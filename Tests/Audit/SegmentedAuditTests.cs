@@ -45,7 +45,9 @@ public sealed class SegmentedAuditTests(SmallSegmentClusterFixture fx) : IClassF
     private IAuditLogGrain Day(string tenant, DateOnly day) => fx.Cluster.Client.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, day));
 
     private static List<AuditEvent> Events(string tenant, int count) =>
-        Enumerable.Range(0, count).Select(i => new AuditEvent(DateTimeOffset.UtcNow, tenant, "apikey:k3x9a2b7q1p0", "notification.send", $"channel-{i}")).ToList();
+        Enumerable.Range(0, count)
+            .Select(i => new AuditEvent(DateTimeOffset.UtcNow, tenant, "apikey:k3x9a2b7q1p0", "notification.send", $"channel-{i}"))
+            .ToList();
 
     private async Task<List<AuditPage>> PagesAsync(IAuditLogGrain day, int limit)
     {
