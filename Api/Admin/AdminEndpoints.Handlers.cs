@@ -14,6 +14,12 @@ public sealed record CreatedApiKeyResponse(string Id, string Key, string Prefix,
 
 public sealed record RedriveResponse(int Redriven);
 
+/// <summary>
+/// PUT /admin/tenants/{tenant}. <see cref="Limits"/> absent keeps the tenant's limits; present, it replaces them, and each
+/// member it omits follows the configured default (Tenants__*), so <c>"limits": {}</c> returns to the defaults.
+/// </summary>
+public sealed record TenantProfileRequest(string? DisplayName, string? Password, TenantLimitOverrides? Limits);
+
 /// <summary>What the handlers that change things need, bound as one parameter.</summary>
 public sealed record AdminServices(IGrainFactory Grains, AuditTrail Audit, HttpContext Http)
 {
@@ -32,6 +38,8 @@ public static partial class AdminEndpoints
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
+    public const int DefaultAuditPageSize = 1_000;
+    public const int MaxAuditPageSize = 5_000;
 
     public static async Task<Results<Ok<TenantPage>, BadRequest<AdminError>>> ListTenants(IGrainFactory grains, string? after, int limit = DefaultPageSize)
     {
@@ -47,11 +55,14 @@ public static partial class AdminEndpoints
         return TypedResults.Ok(new TenantPage(tenants.OfType<TenantInfo>().ToList(), next)); // a listed tenant never written is skipped
     }
 
-    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(string tenant, TenantRequest body, [AsParameters] AdminServices services)
+    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(
+        string tenant, TenantProfileRequest body, [AsParameters] AdminServices services)
     {
         if (string.IsNullOrWhiteSpace(body.DisplayName)) return AdminError.BadRequest("displayName is required");
-        var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password);
-        await services.AuditAsync(tenant, "tenant.put", tenant, body.Password is null ? null : "password set");
+        var info = await services.Tenant(tenant).UpsertAsync(body.DisplayName, body.Password, body.Limits);
+        var changes = new[] { body.Password is null ? null : "password set", body.Limits is null ? null : $"limits {info.Limits}" };
+        var detail = string.Join("; ", changes.OfType<string>());
+        await services.AuditAsync(tenant, "tenant.put", tenant, detail.Length == 0 ? null : detail);
         return TypedResults.Ok(info);
     }
 
@@ -129,17 +140,29 @@ public static partial class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadTenantAudit(string tenant, string? day, AuditTrail audit, TimeProvider time) =>
-        ReadAuditAsync(tenant, day, audit, time);
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadTenantAudit(
+        string tenant, string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http) =>
+        ReadAuditAsync(tenant, day, after, limit, audit, time, http);
 
-    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadSystemAudit(string? day, AuditTrail audit, TimeProvider time) =>
-        ReadAuditAsync(AuditTrail.SystemTenant, day, audit, time);
+    public static Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadSystemAudit(
+        string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http) =>
+        ReadAuditAsync(AuditTrail.SystemTenant, day, after, limit, audit, time, http);
 
-    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadAuditAsync(string tenant, string? day, AuditTrail audit, TimeProvider time)
+    /// <summary>A page of the day as a JSON array; when there is more, a <c>Link: &lt;...&amp;after=...&gt;; rel="next"</c> header points at it.</summary>
+    private static async Task<Results<Ok<IReadOnlyList<AuditEvent>>, BadRequest<AdminError>>> ReadAuditAsync(
+        string tenant, string? day, string? after, int? limit, AuditTrail audit, TimeProvider time, HttpContext http)
     {
         var date = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         if (day is not null && !DateOnly.TryParseExact(day, "yyyy-MM-dd", out date)) return AdminError.BadRequest("day must be yyyy-MM-dd");
-        return TypedResults.Ok(await audit.ReadAsync(tenant, date));
+        if (limit is < 1 or > MaxAuditPageSize) return AdminError.BadRequest($"limit must be 1 to {MaxAuditPageSize}");
+        var page = await audit.ReadAsync(tenant, date, after, limit ?? DefaultAuditPageSize);
+        if (page.Next is { } next)
+        {
+            KeyValuePair<string, string?>[] query =
+                [new("day", date.ToString("yyyy-MM-dd")), new("after", next), new("limit", $"{limit ?? DefaultAuditPageSize}")];
+            http.Response.Headers.Link = $"<{http.Request.PathBase}{http.Request.Path}{QueryString.Create(query)}>; rel=\"next\"";
+        }
+        return TypedResults.Ok(page.Events);
     }
 
     /// <summary>Outside the tenant group, so each read enters its own tenant: a tenant grain takes calls for itself only.</summary>

@@ -17,9 +17,10 @@ public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<
         logger.LogInformation("Audit {Tenant} {Actor} {Action} {Target}", tenant, actor, action, target);
     }
 
-    public async Task<IReadOnlyList<AuditEvent>> ReadAsync(string tenant, DateOnly day)
+    /// <summary>A page of the day's events, oldest first; a malformed <paramref name="after"/> throws <see cref="ArgumentException"/>.</summary>
+    public async Task<AuditPage> ReadAsync(string tenant, DateOnly day, string? after, int limit)
     {
         using var scope = TenantContext.Enter(tenant);
-        return await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, day)).ReadAsync();
+        return await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, day)).ReadPageAsync(after, limit);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Dovecote.Api.OAuth;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -18,6 +19,7 @@ public static class McpEndpointExtensions
 
     public static WebApplicationBuilder AddDovecoteMcp(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<TenantSendLimiter>();
         builder.Services.AddMcpServer(o => o.ServerInfo = new() { Name = "dovecote", Version = "1.0.0" })
             .WithHttpTransport(o => o.Stateless = true) // any Api pod can answer any request
             .WithTools<NotificationTools>(ToolResults.Json)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Dovecote.Api.Audit;
+using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -13,10 +14,12 @@ namespace Dovecote.Api.Mcp;
 /// contract (DESIGN.md); the tenant always comes from the credential, never from an argument.
 /// </summary>
 [McpServerToolType]
-public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IHttpContextAccessor http)
+public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, TenantSendLimiter sendLimiter, IHttpContextAccessor http)
 {
     public const int MaxChannelsPerCall = 20;
     public const int MaxWaitSeconds = 30;
+    /// <summary>How much of a caller's delivery_id an error quotes: enough to recognise, never an echo of a 256 KiB argument.</summary>
+    public const int MaxQuotedId = 100;
 
     [McpServerTool(Name = "send_notification", Title = "Send a notification", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = true,
         UseStructuredContent = true, OutputSchemaType = typeof(SendNotificationResult))]
@@ -60,6 +63,8 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
         if (wait_seconds is < 0 or > MaxWaitSeconds) throw new McpException($"wait_seconds must be between 0 and {MaxWaitSeconds}");
 
         using var scope = TenantContext.Enter(tenant);
+        // Validated, then counted, then audited: a refused call leaves no audit event and enqueues nothing.
+        if (await sendLimiter.TryAcquireAsync(tenant, targets.Count) is { } limited) throw new McpException(limited);
         await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "notification.send", string.Join(",", targets), idempotency_key is null ? null : "idempotent", http.HttpContext);
         var accepted = await Task.WhenAll(targets.Select(async id => (Id: id, Result: await Channel(tenant, id).EnqueueAsync(notification, idempotency_key))));
         if (accepted.All(a => !a.Result.Accepted))
@@ -78,16 +83,17 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
     [Description("Tells where a message sent with send_notification stands: queued, retrying, delivered (with the platform's message ids) or failed (with the last error).")]
     public async Task<CallToolResult> GetDeliveryStatusAsync(
         ClaimsPrincipal user,
-        [Description("The delivery_id returned by send_notification.")] string delivery_id)
+        [Description("The delivery_id returned by send_notification.")] string? delivery_id)
     {
         var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.NotifyScope);
+        if (string.IsNullOrEmpty(delivery_id)) throw new McpException("delivery_id is required: the one send_notification returned");
         var separator = delivery_id.LastIndexOf(':');
         var channelId = separator > 0 ? delivery_id[..separator] : "";
         if (!GrainKeys.IsValidChannelId(channelId)) throw new McpException("delivery_id is not one Dovecote issued");
 
         using var scope = TenantContext.Enter(tenant);
         var status = await Channel(tenant, channelId).GetDeliveryAsync(delivery_id)
-            ?? throw new McpException($"no delivery '{delivery_id}' is known (unknown, or older than the channel's history)");
+            ?? throw new McpException($"no delivery '{Quote(delivery_id)}' is known (unknown, or older than the channel's history)");
         var result = new DeliveryStatusResult(status.DeliveryId, status.ChannelId, StatusName(status.State), status.Attempts, status.LastError,
             status.MessageIds, status.AcceptedAt, status.UpdatedAt, status.NextAttemptAt);
         return ToolResults.Create(result, $"{result.DeliveryId} to {result.Channel}: {result.Status} after {result.Attempts} attempt(s)"
@@ -95,6 +101,8 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, IH
             + (result.LastError is null ? "" : $", last error: {result.LastError}")
             + (result.NextAttemptAt is { } next ? $", next attempt at {next:u}" : ""));
     }
+
+    private static string Quote(string id) => id.Length > MaxQuotedId ? id[..MaxQuotedId] + "..." : id;
 
     private IChannelGrain Channel(string tenant, string channelId) => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channelId));
 

@@ -11,6 +11,10 @@ public interface IRateLimitGrain : IGrainWithStringKey
     [Alias("TryAcquire")]
     Task<RateLimitDecision> TryAcquireAsync(int limit, TimeSpan window);
 
+    /// <summary>Counts <paramref name="permits"/> hits at once, or none: refused when they would not all fit in the window.</summary>
+    [Alias("TryAcquireMany")]
+    Task<RateLimitDecision> TryAcquireAsync(int permits, int limit, TimeSpan window);
+
     /// <summary>Whether a hit would be allowed now, without counting one (e.g. check a sign-in budget before the password).</summary>
     [Alias("Peek"), ReadOnly]
     Task<RateLimitDecision> PeekAsync(int limit, TimeSpan window);

@@ -10,9 +10,17 @@ public interface ITenantGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("Upsert")]
     Task<TenantInfo> UpsertAsync(string displayName, string? password);
 
+    /// <summary>Like <see cref="UpsertAsync(string, string?)"/>, and replaces the operator's limits when <paramref name="limits"/> is not null.</summary>
+    [Alias("UpsertWithLimits")]
+    Task<TenantInfo> UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits);
+
     /// <summary>The tenant, or null when it does not exist.</summary>
     [Alias("Get"), ReadOnly]
     Task<TenantInfo?> GetAsync();
+
+    /// <summary>The effective limits; the configured defaults for a tenant that does not exist (the configured-key tenant "default").</summary>
+    [Alias("GetLimits"), ReadOnly]
+    Task<TenantLimits> GetLimitsAsync();
 
     /// <summary>Checks a password against the stored hash in constant time; false when none is set.</summary>
     [Alias("VerifyPassword"), ReadOnly]
@@ -56,7 +64,9 @@ public sealed record TenantInfo(
     [property: Id(3)] int Channels,
     [property: Id(4)] int ApiKeys,
     [property: Id(5)] IReadOnlyList<string> EnvProfiles,
-    [property: Id(6)] DateTimeOffset CreatedAt);
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    /// <summary>The effective limits; null only from a silo older than limits.</summary>
+    [property: Id(7)] TenantLimits? Limits = null);
 
 [GenerateSerializer, Immutable, Alias("dovecote.ApiKeyInfo")]
 public sealed record ApiKeyInfo(

@@ -1,3 +1,4 @@
+using Dovecote.Grains.Audit;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Discord;
 using Dovecote.Grains.Channels.Slack;
@@ -5,6 +6,7 @@ using Dovecote.Grains.Channels.Telegram;
 using Dovecote.Grains.Channels.Webhooks;
 using Dovecote.Grains.Security;
 using Dovecote.Grains.Storage;
+using Dovecote.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,6 +47,8 @@ public static class DovecoteSiloExtensions
         services.AddDovecoteOptions<SiloHostOptions>(configuration);
         services.AddDovecoteOptions<DeliveryOptions>(configuration.GetSection(DeliveryOptions.Section));
         services.AddDovecoteOptions<ChannelTargetOptions>(configuration);
+        services.AddDovecoteOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
+        services.AddDovecoteOptions<AuditOptions>(configuration.GetSection(AuditOptions.Section));
         services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {

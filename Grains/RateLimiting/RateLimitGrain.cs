@@ -17,7 +17,15 @@ public sealed class RateLimitGrain(TimeProvider time) : Grain, IRateLimitGrain
     private TimeSpan _window;
     private int _count;
 
-    Task<RateLimitDecision> IRateLimitGrain.TryAcquireAsync(int limit, TimeSpan window)
+    Task<RateLimitDecision> IRateLimitGrain.TryAcquireAsync(int limit, TimeSpan window) => TryAcquire(1, limit, window);
+
+    Task<RateLimitDecision> IRateLimitGrain.TryAcquireAsync(int permits, int limit, TimeSpan window)
+    {
+        if (permits < 1) throw new ArgumentException("permits must be at least 1");
+        return TryAcquire(permits, limit, window);
+    }
+
+    private Task<RateLimitDecision> TryAcquire(int permits, int limit, TimeSpan window)
     {
         Validate(limit, window);
         var now = time.GetUtcNow();
@@ -30,8 +38,9 @@ public sealed class RateLimitGrain(TimeProvider time) : Grain, IRateLimitGrain
             DelayDeactivation(window);
         }
 
-        if (_count >= limit) return Task.FromResult(new RateLimitDecision(false, 0, _windowStart + window - now));
-        _count++;
+        // All or nothing, so a refused fan-out sends to no channel rather than to the first few.
+        if (_count + permits > limit) return Task.FromResult(new RateLimitDecision(false, Math.Max(0, limit - _count), _windowStart + window - now));
+        _count += permits;
         return Task.FromResult(new RateLimitDecision(true, limit - _count, TimeSpan.Zero));
     }
 

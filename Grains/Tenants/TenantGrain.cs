@@ -10,22 +10,21 @@ using Dovecote.Grains.Storage;
 namespace Dovecote.Grains.Tenants;
 
 /// <summary>
-/// One tenant: profile, password hash, channel index, the list of its API keys and its env profiles (encrypted).
+/// One tenant: profile, limits, password hash, channel index, the list of its API keys and its env profiles (encrypted).
 /// Bad input throws <see cref="ArgumentException"/> with the reason; a missing tenant throws <see cref="NotFoundException"/>.
 /// </summary>
 [GrainType("tenant")]
 public sealed partial class TenantGrain(
     [PersistentState("tenant")] IPersistentState<TenantState> state,
     SecretProtector secrets,
+    IOptions<TenantOptions> options,
     TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
     private const int MaxDisplayName = 100;
     private const int MinPassword = 8;
     private const int MaxPassword = 200;
-    private const int MaxChannels = 1_000;
     private const int MaxKeyName = 100;
-    private const int MaxApiKeys = 100;
     private const int KeyIdLength = 12;
     private const string KeyIdAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
     private const int MaxEnvProfiles = 20;
@@ -36,7 +35,14 @@ public sealed partial class TenantGrain(
 
     private string Tenant => this.GetPrimaryKeyString();
 
-    async Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password)
+    Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password) => UpsertAsync(displayName, password, null);
+
+    Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits) =>
+        UpsertAsync(displayName, password, limits);
+
+    private TenantLimits Limits => options.Value.Effective(state.State.Limits);
+
+    private async Task<TenantInfo> UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits)
     {
         if (!GrainKeys.IsValidTenant(Tenant))
             throw new ArgumentException("a tenant id is 1 to 63 lowercase letters, digits and '-', starting with a letter or digit");
@@ -44,6 +50,7 @@ public sealed partial class TenantGrain(
             throw new ArgumentException($"displayName must be 1 to {MaxDisplayName} characters");
         if (password is { Length: < MinPassword or > MaxPassword })
             throw new ArgumentException($"password must be {MinPassword} to {MaxPassword} characters");
+        if (limits is not null && TenantOptions.Problem(limits) is { } problem) throw new ArgumentException(problem);
         // Listed before it is written, like its channels: a listed tenant whose write failed is skipped by the list, never missing from it.
         await GrainFactory.GetGrain<ITenantDirectoryGrain>(GrainKeys.TenantDirectoryShard(Tenant)).AddAsync(Tenant);
 
@@ -55,12 +62,16 @@ public sealed partial class TenantGrain(
         }
         state.State.DisplayName = displayName;
         if (password is not null) state.State.PasswordHash = PasswordHash.Create(password);
+        // A lower limit never removes what exists: it refuses new channels, keys and grants until the tenant is under it.
+        if (limits is not null) state.State.Limits = limits;
         await state.WriteOrReloadAsync(this);
         logger.LogInformation("Tenant {Tenant} {Change}; password {Password}", Tenant, created ? "created" : "updated", password is null ? "kept" : "set");
         return Info();
     }
 
     Task<TenantInfo?> ITenantGrain.GetAsync() => Task.FromResult(state.State.Exists ? Info() : null);
+
+    Task<TenantLimits> ITenantGrain.GetLimitsAsync() => Task.FromResult(Limits);
 
     Task<bool> ITenantGrain.VerifyPasswordAsync(string password)
     {
@@ -76,8 +87,8 @@ public sealed partial class TenantGrain(
             throw new ArgumentException("a channel id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         var at = state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
         if (at >= 0) return;
-        if (state.State.ChannelIds.Count >= MaxChannels)
-            throw new ArgumentException($"tenant '{Tenant}' already has {MaxChannels} channels");
+        if (state.State.ChannelIds.Count >= Limits.Channels)
+            throw new ArgumentException($"tenant '{Tenant}' may have {Limits.Channels} channels and has {state.State.ChannelIds.Count}; delete one first");
         state.State.ChannelIds.Insert(~at, channelId);
         await state.WriteOrReloadAsync(this);
     }
@@ -103,8 +114,8 @@ public sealed partial class TenantGrain(
         if (string.IsNullOrWhiteSpace(name)) name = null;
         if (name is { Length: > MaxKeyName })
             throw new ArgumentException($"an API key name is at most {MaxKeyName} characters");
-        if (state.State.ApiKeys.Count >= MaxApiKeys)
-            throw new ArgumentException($"tenant '{Tenant}' already has {MaxApiKeys} API keys; revoke one first");
+        if (state.State.ApiKeys.Count >= Limits.ApiKeys)
+            throw new ArgumentException($"tenant '{Tenant}' may have {Limits.ApiKeys} API keys and has {state.State.ApiKeys.Count}; revoke one first");
 
         // 12 characters of 32 give 60 bits: a collision is refused by the key grain rather than silently re-bound.
         var keyId = RandomNumberGenerator.GetString(KeyIdAlphabet, KeyIdLength);
@@ -194,7 +205,7 @@ public sealed partial class TenantGrain(
 
     private TenantInfo Info() => new(
         Tenant, state.State.DisplayName, state.State.PasswordHash is not null, state.State.ChannelIds.Count, state.State.ApiKeys.Count,
-        state.State.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), state.State.CreatedAt);
+        state.State.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), state.State.CreatedAt, Limits);
 
     private static ApiKeyInfo ToInfo(ApiKeyEntry entry) => new(entry.KeyId, entry.Name, entry.Prefix, entry.CreatedAt);
 

@@ -15,6 +15,8 @@ public sealed class TenantState
     [Id(5)] public List<ApiKeyEntry> ApiKeys { get; set; } = [];
     /// <summary>Profile name → the profile's JSON, AES-GCM encrypted and bound to "{tenant}/env/{profile}".</summary>
     [Id(6)] public Dictionary<string, string> EnvProfiles { get; set; } = [];
+    /// <summary>The operator's limits; null members (and a state stored before limits) follow the configured defaults.</summary>
+    [Id(7)] public TenantLimitOverrides? Limits { get; set; }
 
     public override string ToString() => $"TenantState {{ {DisplayName}, {ChannelIds.Count} channels, {ApiKeys.Count} keys, {EnvProfiles.Count} env profiles }}";
 }

@@ -151,6 +151,38 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task The_audit_of_a_day_pages_with_limit_and_a_next_link_and_refuses_a_bad_cursor()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+        for (var i = 0; i < 4; i++)
+        {
+            var put = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/p{i}", new { values = new { K = "v" } }, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        var targets = new List<string?>();
+        var url = $"/admin/tenants/{tenant}/audit?limit=2";
+        var pages = 0;
+        while (url is not null && pages++ < 10)
+        {
+            using var page = await admin.GetAsync(url, Ct);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var events = (await JsonOf(page)).EnumerateArray().ToList();
+            Assert.InRange(events.Count, 1, 2);
+            targets.AddRange(events.Select(e => e.GetProperty("target").GetString()));
+            url = page.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1] : null;
+        }
+
+        Assert.Equal([tenant, "p0", "p1", "p2", "p3"], targets); // tenant.put, then the four env.put, none twice or lost
+        Assert.Equal(3, pages);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"/admin/tenants/{tenant}/audit?limit=0", Ct)).StatusCode);
+        using var badCursor = await admin.GetAsync($"/admin/tenants/{tenant}/audit?after=not-a-cursor", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, badCursor.StatusCode);
+        Assert.Contains("after must be the next of the previous page", await badCursor.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
     public async Task Env_profiles_are_read_with_get_env_and_every_read_is_audited()
     {
         using var admin = api.Admin();

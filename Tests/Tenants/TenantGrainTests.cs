@@ -314,4 +314,41 @@ public sealed class TenantGrainTests(GrainClusterFixture fx)
         }
         await Assert.ThrowsAsync<TenantIsolationException>(() => Tenant(victim).CreateApiKeyAsync(null)); // no tenant at all
     }
+
+    [Fact]
+    public async Task Limits_survive_deactivation_and_a_lowered_limit_refuses_new_channels_but_keeps_the_existing_ones()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("limits");
+        using var scope = TenantContext.Enter(tenant);
+        var grain = Tenant(tenant);
+        Assert.Equal(new TenantLimits(600, 100, 20, 50), await grain.GetLimitsAsync()); // the configured defaults, before the tenant exists
+
+        await grain.UpsertAsync("Acme", null, new TenantLimitOverrides(Channels: 3));
+        foreach (var channel in new[] { "a", "b", "c" }) await grain.AddChannelAsync(channel);
+        await grain.UpsertAsync("Acme", null, new TenantLimitOverrides(SendsPerMinute: 5, Channels: 1));
+        await fx.Cluster.DeactivateAsync(grain);
+
+        var info = await grain.GetAsync();
+        Assert.Equal(new TenantLimits(5, 1, 20, 50), info!.Limits);
+        Assert.Equal(["a", "b", "c"], await grain.GetChannelIdsAsync());
+        await grain.AddChannelAsync("b"); // already listed: not a new channel
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => grain.AddChannelAsync("d"));
+        Assert.Equal($"tenant '{tenant}' may have 1 channels and has 3; delete one first", refused.Message);
+        Assert.Equal(["a", "b", "c"], await grain.GetChannelIdsAsync());
+    }
+
+    [Fact]
+    public async Task A_limit_out_of_range_is_refused_and_changes_nothing()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("limits");
+        using var scope = TenantContext.Enter(tenant);
+        var grain = Tenant(tenant);
+        await grain.UpsertAsync("Acme", null, new TenantLimitOverrides(ApiKeys: 2));
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grain.UpsertAsync("Renamed", null, new TenantLimitOverrides(ApiKeys: 101)));
+
+        Assert.Equal("limits.apiKeys must be 1 to 100", error.Message);
+        var info = await grain.GetAsync();
+        Assert.Equal(("Acme", 2), (info!.DisplayName, info.Limits!.ApiKeys));
+    }
 }

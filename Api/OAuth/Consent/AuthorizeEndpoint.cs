@@ -58,6 +58,7 @@ public static class AuthorizeEndpoint
         {
             SignInOutcome.Allowed allowed => allowed.Result,
             SignInOutcome.Limited limited => Limited(http, view, limited.RetryAfter),
+            SignInOutcome.OverLimit over => ConsentPage.Render(view with { Error = over.Reason }, StatusCodes.Status409Conflict),
             _ => ConsentPage.Render(view with { Error = "Wrong tenant or password." }, StatusCodes.Status401Unauthorized),
         };
     }
@@ -75,6 +76,7 @@ public abstract record SignInOutcome
     public sealed record Allowed(IResult Result) : SignInOutcome;
     public sealed record Refused : SignInOutcome;
     public sealed record Limited(TimeSpan RetryAfter) : SignInOutcome;
+    public sealed record OverLimit(string Reason) : SignInOutcome;
 }
 
 /// <summary>Checks a tenant's password under cluster-wide limits and turns a consent into an OpenIddict grant.</summary>
@@ -137,6 +139,8 @@ public sealed class SignInService(
         var resources = request.GetResources();
         identity.SetResources(resources.IsDefaultOrEmpty ? [publicUrl.McpResource] : resources);
 
+        if (await OAuthClientLimit.RefusalAsync(grains, authorizations, tenant, applicationId, http.RequestAborted) is { } overLimit)
+            return new SignInOutcome.OverLimit(overLimit);
         var authorization = await authorizations.CreateAsync(identity, tenant, applicationId, AuthorizationTypes.Permanent, [.. scopes], http.RequestAborted);
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         identity.SetDestinations(_ => [Destinations.AccessToken]);

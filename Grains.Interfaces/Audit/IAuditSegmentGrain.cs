@@ -1,0 +1,30 @@
+using Dovecote.Grains.Interfaces.Tenants;
+
+namespace Dovecote.Grains.Interfaces.Audit;
+
+/// <summary>
+/// One segment of a tenant's audit day, keyed "{tenant}/{yyyy-MM-dd}/{n}" (n from 1): at most a configured number of events
+/// and about 192 KiB, appended in order. Only its day grain (<see cref="IAuditLogGrain"/>) appends to it.
+/// </summary>
+[Alias("dovecote.IAuditSegmentGrain")]
+public interface IAuditSegmentGrain : IGrainWithStringKey, ITenantScopedGrain
+{
+    /// <summary>Appends durably, or returns false without appending when the segment is full (and from then on stays full).</summary>
+    [Alias("TryAppend")]
+    Task<bool> TryAppendAsync(AuditEvent auditEvent, int maxEvents);
+
+    /// <summary>Up to <paramref name="limit"/> events from position <paramref name="offset"/>, oldest first.</summary>
+    [Alias("Read"), ReadOnly]
+    Task<AuditSegmentPage> ReadAsync(int offset, int limit);
+
+    /// <summary>Deletes the segment's events (the day has expired).</summary>
+    [Alias("Clear")]
+    Task ClearAsync();
+}
+
+/// <summary>Some events of a segment, how many it holds in all, and whether it is full (so a later segment may exist).</summary>
+[GenerateSerializer, Immutable, Alias("dovecote.AuditSegmentPage")]
+public sealed record AuditSegmentPage(
+    [property: Id(0)] IReadOnlyList<AuditEvent> Events,
+    [property: Id(1)] int Count,
+    [property: Id(2)] bool Full);

@@ -1,0 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dovecote.Grains.Audit;
+
+/// <summary>How the audit trail is cut into segments (section "Audit", e.g. Audit__SegmentEvents).</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+
+    /// <summary>Events per segment grain; a segment is also closed at <see cref="AuditSegmentGrain.MaxBytes"/>, whichever comes first.</summary>
+    [Range(1, 10_000, ErrorMessage = "{0} must be 1 to 10000")]
+    public int SegmentEvents { get; set; } = 1_000;
+}
