@@ -17,6 +17,9 @@ public sealed class ClusterRateLimiter(IGrainFactory grains)
     public Task<RateLimitDecision> PeekAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
         grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").PeekAsync(rule.Limit, rule.Window);
 
+    public Task ReleaseAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
+        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").ReleaseAsync(rule.Window);
+
     public static string ClientKey(HttpContext http) => ClientKey(http.Connection.RemoteIpAddress);
 
     /// <summary>
