@@ -50,10 +50,42 @@ public sealed class ProxiedDeliveryTests : IAsyncLifetime
         // A name that passes the URL check (not a literal, not "localhost") and resolves to private addresses only, so only
         // the connect-time check can refuse it, and it names the host it checked: the target, or the proxy (127.0.0.1).
         var host = await PrivateHostNameAsync();
+        await using var api = await StartProxiedApiAsync(host);
+
+        var delivery = (await SendAsync("hello, intranet")).GetProperty("deliveries")[0];
+
+        Assert.Equal("failed", delivery.GetProperty("status").GetString());
+        // The guard named the webhook's host: it saw the target, not the proxy (127.0.0.1), which it would refuse as well.
+        Assert.Contains($"'{host}' resolves only to private or reserved addresses", delivery.GetProperty("error").GetString());
+        Assert.Equal(0, Volatile.Read(ref _proxyConnections));
+    }
+
+    [Fact]
+    public async Task With_a_proxy_configured_a_client_metadata_document_on_a_private_host_is_refused_by_the_guard_and_the_proxy_sees_nothing()
+    {
+        var host = await PrivateHostNameAsync();
+        await using var api = await StartProxiedApiAsync(host);
+        var clientId = $"https://{host}:{FreePorts.Next()}/oauth/client.json";
+        var authorize = $"http://127.0.0.1:{_httpPort}/authorize?response_type=code&client_id={Uri.EscapeDataString(clientId)}"
+            + "&redirect_uri=" + Uri.EscapeDataString("http://127.0.0.1:9/callback") + "&scope=notify&state=st"
+            + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var response = await http.GetAsync(authorize, TestContext.Current.CancellationToken);
+
+        Assert.False(response.IsSuccessStatusCode, $"/authorize accepted a client whose document could not be fetched: {(int)response.StatusCode}");
+        // The fetch failure is logged with the guard's words; they name the document's host, not the proxy (127.0.0.1).
+        await WaitForAsync(() => api.Output.Contains("could not be used"), api);
+        Assert.Contains($"'{host}' resolves only to private or reserved addresses", api.Output);
+        Assert.Equal(0, Volatile.Read(ref _proxyConnections));
+    }
+
+    /// <summary>The Api with every proxy variable pointing at the counting proxy, and a webhook channel to <paramref name="host"/>.</summary>
+    private async Task<DovecoteProcess> StartProxiedApiAsync(string host)
+    {
         var proxy = $"http://127.0.0.1:{((IPEndPoint)_proxy.LocalEndpoint).Port}";
         var secret = "whsec_" + Convert.ToBase64String(new byte[32]);
-
-        await using var api = DovecoteProcess.Start("Api", new Dictionary<string, string>
+        var api = DovecoteProcess.Start("Api", new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_httpPort}",
             ["DOVECOTE_DATA_DIR"] = _dataDirectory,
@@ -67,15 +99,28 @@ public sealed class ProxiedDeliveryTests : IAsyncLifetime
             ["NO_PROXY"] = "",
             ["WEBHOOK_INSTANCES"] = JsonSerializer.Serialize(new[] { new { id = "inside", url = $"https://{host}:{FreePorts.Next()}/hook", secret } }),
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Dovecote.Api.OAuth.Registration"] = "Information",
         });
-        await WaitUntilReadyAsync(api);
+        try
+        {
+            await WaitUntilReadyAsync(api);
+            return api;
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
+    }
 
-        var delivery = (await SendAsync("hello, intranet")).GetProperty("deliveries")[0];
-
-        Assert.Equal("failed", delivery.GetProperty("status").GetString());
-        // The guard named the webhook's host: it saw the target, not the proxy (127.0.0.1), which it would refuse as well.
-        Assert.Contains($"'{host}' resolves only to private or reserved addresses", delivery.GetProperty("error").GetString());
-        Assert.Equal(0, Volatile.Read(ref _proxyConnections));
+    private static async Task WaitForAsync(Func<bool> condition, DovecoteProcess api)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out; the Api's output: {api.Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken); // polling a child process's output
+        }
     }
 
     /// <summary>The machine's name, or a name from /etc/hosts, that resolves to private addresses only; skips when there is none.</summary>
