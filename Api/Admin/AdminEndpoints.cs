@@ -52,7 +52,7 @@ public static partial class AdminEndpoints
         app.MapAdminGroup().MapGroup("/tenants/{tenant}").AddEndpointFilter(EnterTenantAsync);
 
     /// <summary>
-    /// Bearer ADMIN_TOKEN, compared in constant time. The one place where what grains throw becomes an answer:
+    /// Bearer ADMIN_TOKEN, compared in constant time once the address has failures left. The one place where what grains throw becomes an answer:
     /// <see cref="ArgumentException"/> is bad input (400), <see cref="NotFoundException"/> a missing tenant (404).
     /// </summary>
     private static async ValueTask<object?> RequireAdminAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -68,6 +68,9 @@ public static partial class AdminEndpoints
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
         if (string.IsNullOrEmpty(expected))
             return AdminError.Status(StatusCodes.Status403Forbidden, "admin_disabled", "Set ADMIN_TOKEN to use the admin API.");
+        // Checked before the token, so once an address is out of failures even the right token gets 429: a guess past the limit tells nothing.
+        var budget = await limiter.PeekAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);
+        if (!budget.Allowed) return ClusterRateLimiter.TooMany(budget);
         if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
         {
             var failures = await limiter.HitAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);

@@ -47,6 +47,7 @@ public static class OAuthServerExtensions
             {
                 AllowAutoRedirect = false,
                 ConnectCallback = sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync,
+                UseProxy = false, // through a proxy the guard would check the proxy's address, not the document's host
                 MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes,
             })
             .RemoveAllLoggers();

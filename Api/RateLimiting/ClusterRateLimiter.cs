@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Dovecote.Grains.Interfaces.RateLimiting;
 
 namespace Dovecote.Api.RateLimiting;
@@ -15,7 +17,24 @@ public sealed class ClusterRateLimiter(IGrainFactory grains)
     public Task<RateLimitDecision> PeekAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
         grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").PeekAsync(rule.Limit, rule.Window);
 
-    public static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    public Task ReleaseAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
+        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").ReleaseAsync(rule.Window);
+
+    public static string ClientKey(HttpContext http) => ClientKey(http.Connection.RemoteIpAddress);
+
+    /// <summary>
+    /// Whose budget an address spends: an IPv4 address (also when IPv4-mapped), or the IPv6 /64 it is in, since one host
+    /// is usually handed a whole /64 and could otherwise take a fresh budget from each of its 2^64 addresses.
+    /// </summary>
+    public static string ClientKey(IPAddress? address)
+    {
+        if (address is null) return "unknown";
+        if (address.IsIPv4MappedToIPv6) return address.MapToIPv4().ToString();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        bytes.AsSpan(8).Clear(); // also drops any scope id
+        return $"{new IPAddress(bytes)}/64";
+    }
 
     public static IResult TooMany(RateLimitDecision decision)
     {

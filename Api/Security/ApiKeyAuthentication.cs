@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -29,17 +30,40 @@ public sealed class ApiKeyAuthenticationHandler(
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
         var presented = header["Bearer ".Length..].Trim();
-        if (presented.Length is > 0 and <= 512)
-        {
-            if (MatchesConfiguredKey(presented))
-                return Success(DefaultTenant, "apikey:configured");
-            if (ApiKeyFormat.TryParse(presented, out var keyId, out var secret)
-                && await grains.GetGrain<IApiKeyGrain>(keyId).VerifyAsync(secret) is { } tenant)
-                return Success(tenant, $"apikey:{keyId}");
-        }
+        if (presented.Length is 0 or > 512) return AuthenticateResult.Fail("unknown or revoked API key");
+
+        // Cheapest first. The budget is checked before any key, so past the limit even the right key is refused (429 from
+        // the challenge); and only a key shaped exactly like a minted one reaches (and activates) a key grain.
+        var budget = await limiter.PeekAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
+        if (!budget.Allowed) return AuthenticateResult.Fail("too many failed attempts from this address");
+        if (MatchesConfiguredKey(presented))
+            return Success(DefaultTenant, "apikey:configured");
+        if (IsMintedShape(presented) && ApiKeyFormat.TryParse(presented, out var keyId, out var secret)
+            && await grains.GetGrain<IApiKeyGrain>(keyId).VerifyAsync(secret) is { } tenant)
+            return Success(tenant, $"apikey:{keyId}");
 
         return AuthenticateResult.Fail("unknown or revoked API key");
     }
+
+    /// <summary>
+    /// Exactly what the tenant grain mints: "dvc_", a 12-character id in lowercase base32, "_", and the 43-character
+    /// base64url of 32 random bytes. Anything else is refused without a grain call.
+    /// </summary>
+    internal static bool IsMintedShape(string key)
+    {
+        const int idLength = 12, secretLength = 43;
+        if (key.Length != ApiKeyFormat.Prefix.Length + idLength + 1 + secretLength || !key.StartsWith(ApiKeyFormat.Prefix, StringComparison.Ordinal))
+            return false;
+        var id = key.AsSpan(ApiKeyFormat.Prefix.Length, idLength);
+        var secret = key.AsSpan(ApiKeyFormat.Prefix.Length + idLength + 1);
+        return key[ApiKeyFormat.Prefix.Length + idLength] == '_'
+            && !id.ContainsAnyExcept(KeyIdCharacters)
+            && !secret.ContainsAnyExcept(SecretCharacters);
+    }
+
+    private static readonly SearchValues<char> KeyIdCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz234567");
+    private static readonly SearchValues<char> SecretCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     /// <summary>Compares digests in constant time, and checks every configured key so timing tells nothing.</summary>
     private bool MatchesConfiguredKey(string presented)

@@ -18,6 +18,13 @@ public interface IRateLimitGrain : IGrainWithStringKey
     /// <summary>Whether a hit would be allowed now, without counting one (e.g. check a sign-in budget before the password).</summary>
     [Alias("Peek"), ReadOnly]
     Task<RateLimitDecision> PeekAsync(int limit, TimeSpan window);
+
+    /// <summary>
+    /// Gives back one hit counted by <see cref="TryAcquireAsync"/> in the current window of <paramref name="window"/>
+    /// (e.g. a sign-in attempt reserved before the password, which then succeeded); nothing once that window has ended.
+    /// </summary>
+    [Alias("Release")]
+    Task ReleaseAsync(TimeSpan window);
 }
 
 [GenerateSerializer, Immutable, Alias("dovecote.RateLimitDecision")]

@@ -62,6 +62,7 @@ public static class DovecoteSiloExtensions
             new SecretProtector(SecretProtector.LoadKey(sp.GetRequiredService<IOptions<SiloHostOptions>>().Value.SecretsKey, keyFile)));
 
         // Bot tokens and webhook tokens live in URLs, so these clients log nothing about requests.
+        // The platform client reaches only the operator's Telegram base URL, so it may go through HTTPS_PROXY like any egress.
         services.AddHttpClient(DeliveryHttp.PlatformClient)
             .ConfigurePrimaryHttpMessageHandler(() => DeliveryHandler(connect: null))
             .RemoveAllLoggers();
@@ -86,6 +87,9 @@ public static class DovecoteSiloExtensions
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         ConnectTimeout = TimeSpan.FromSeconds(10),
         ConnectCallback = connect,
+        // Through HTTPS_PROXY/HTTP_PROXY/ALL_PROXY the guard would check the proxy's address and the proxy would reach any
+        // target, private ones included; so a guarded client always connects to the destination itself.
+        UseProxy = connect is null,
     };
 
     /// <summary>

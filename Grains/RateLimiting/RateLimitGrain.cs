@@ -54,6 +54,12 @@ public sealed class RateLimitGrain(TimeProvider time) : Grain, IRateLimitGrain
             : new RateLimitDecision(true, limit - count, TimeSpan.Zero));
     }
 
+    Task IRateLimitGrain.ReleaseAsync(TimeSpan window)
+    {
+        if (window == _window && time.GetUtcNow() < _windowStart + window && _count > 0) _count--;
+        return Task.CompletedTask;
+    }
+
     private static void Validate(int limit, TimeSpan window)
     {
         if (limit < 1) throw new ArgumentException("limit must be at least 1");

@@ -11,8 +11,8 @@ namespace Dovecote.Tests.Api;
 /// <summary>The real Api (embedded silo included) on Kestrel at a loopback port, with platform fakes.</summary>
 public sealed class ApiFixture : IAsyncLifetime
 {
-    public const string ConfiguredKey = "test-key-5c8f1e0a9b7d";
-    public const string AdminToken = "admin-token-0d9a8c7b6e5f";
+    public const string ConfiguredKey = "test-key-5c8f1e0a9b7d-3e6a1f4c8b2d90e7";
+    public const string AdminToken = "admin-token-0d9a8c7b6e5f-7a3c9e1b5d2f8046";
     public const string SeededChatId = "4242";
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-api-").FullName;
     private WebApplication? _app;
@@ -30,7 +30,7 @@ public sealed class ApiFixture : IAsyncLifetime
             $"--DOVECOTE_DATA_DIR={_dataDirectory}",
             $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
             $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_API_KEYS=other-key-1, {ConfiguredKey}",
+            $"--DOVECOTE_API_KEYS=other-key-1-a8d2c6e0f4b9173c5e2a, {ConfiguredKey}",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             $"--TELEGRAM_API_BASE_URL={Telegram.BaseUrl}",
             "--Logging:LogLevel:Default=Warning",

@@ -9,7 +9,7 @@ namespace Dovecote.Tests.Conformance;
 /// </summary>
 public sealed class ConformanceServerFixture : IAsyncLifetime
 {
-    public const string ApiKey = "conformance-key-2f9a61c3";
+    public const string ApiKey = "conformance-key-2f9a61c3-8e5d0b7a1c4f3e96";
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-conformance-").FullName;
     private WebApplication? _app;
 

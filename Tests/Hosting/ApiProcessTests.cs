@@ -8,7 +8,7 @@ namespace Dovecote.Tests.Hosting;
 /// <summary>The one-command embedded Dovecote (the Api executable), killed with SIGKILL and started again.</summary>
 public sealed class ApiProcessTests : IAsyncLifetime
 {
-    private const string ApiKey = "process-test-key-31d7c2";
+    private const string ApiKey = "process-test-key-31d7c2-9b4e0f6a8c2d5e17";
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-api-process-").FullName;
     private readonly int _httpPort = FreePorts.Next();
     private readonly FakeWebhookReceiver _webhooks = new();

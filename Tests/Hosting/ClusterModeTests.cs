@@ -39,7 +39,7 @@ public sealed class ClusterModeTests : IAsyncLifetime
             $"--DOVECOTE_GATEWAYS=127.0.0.1:{_gatewayPort}",
             "--DOVECOTE_SERVICE_ID=cluster-mode-test",
             $"--DOVECOTE_DATA_DIR={apiDataDirectory}",
-            "--DOVECOTE_API_KEYS=cluster-key-8e2f",
+            "--DOVECOTE_API_KEYS=cluster-key-8e2f-6d1a9c3e7b0f2e5a84c1",
             $"--WEBHOOK_INSTANCES=[{JsonSerializer.Serialize(new { id = "ops", url, secret })}]",
             "--Logging:LogLevel:Default=Warning",
             .. Dovecote.Tests.OAuth.OAuthTestKeys.Arguments,
@@ -49,7 +49,7 @@ public sealed class ClusterModeTests : IAsyncLifetime
         var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
             Endpoint = new Uri($"{_api.Urls.First()}/mcp"),
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer cluster-key-8e2f" },
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer cluster-key-8e2f-6d1a9c3e7b0f2e5a84c1" },
         });
         await using var client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
         var result = await client.CallToolAsync("send_notification",

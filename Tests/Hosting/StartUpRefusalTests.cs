@@ -9,7 +9,8 @@ public sealed class StartUpRefusalTests : IDisposable
     private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
     private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
     private static readonly HashSet<string> Secrets =
-        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD"];
+        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD",
+         "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS"];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
     [Theory]
@@ -18,6 +19,9 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_GATEWAYS", "127.0.0.1:30000,silo-2:30000", "DOVECOTE_GATEWAYS: 'silo-2:30000' is not an ip:port gateway address")]
     [InlineData("DOVECOTE_GATEWAYS", ",", "DOVECOTE_GATEWAYS lists no ip:port gateway address")]
     [InlineData("OAUTH_PASSWORD", "short", "OAUTH_PASSWORD must be at least 8 characters")]
+    [InlineData("ADMIN_TOKEN", "admin-token-of-31-characters-xx", "ADMIN_TOKEN must be at least 32 characters (it has 31)")]
+    [InlineData("ADMIN_REVOKE_TOKEN", "short-admin", "ADMIN_REVOKE_TOKEN must be at least 32 characters")]
+    [InlineData("DOVECOTE_API_KEYS", "api-key-of-exactly-32-characters, dev-key", "DOVECOTE_API_KEYS: every key must be at least 32 characters (key 2 has 7)")]
     [InlineData("DOVECOTE_SECRETS_KEY", SixteenBytes, "DOVECOTE_SECRETS_KEY must be the base64 of 32 bytes")]
     [InlineData("DOVECOTE_OAUTH_SIGNING_KEY", NotAnRsaKey, "DOVECOTE_OAUTH_SIGNING_KEY must be the PEM of an RSA private key of 2048 bits or more")]
     [InlineData("DOVECOTE_OAUTH_ENCRYPTION_KEY", SixteenBytes, "DOVECOTE_OAUTH_ENCRYPTION_KEY must be the base64 of 32 bytes")]
@@ -41,6 +45,9 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("ENABLE_CLIENT_BOOTSTRAP", "TRUE")]
     [InlineData("ENABLE_CLIENT_BOOTSTRAP", "0")]
     [InlineData("OAUTH_PASSWORD", "")]
+    [InlineData("ADMIN_TOKEN", "admin-token-of-exactly-32-chars!")]
+    [InlineData("ADMIN_TOKEN", "")]
+    [InlineData("DOVECOTE_API_KEYS", "api-key-of-exactly-32-characters, another-key-of-32-characters-xxx")]
     [InlineData("DOVECOTE_PUBLIC_URL", "https://notify.example.com/")]
     public async Task Accepted_values_build_the_host(string variable, string value)
     {

@@ -42,7 +42,7 @@ public sealed record Pkce(string Verifier, string Challenge)
 /// </summary>
 public class OAuthApiFixture : IAsyncLifetime
 {
-    public const string AdminToken = "oauth-admin-token-7e1c9d2b";
+    public const string AdminToken = "oauth-admin-token-7e1c9d2b-4f0a8e6c2d1b9357";
     public const string DefaultTenant = "default";
     public const string DefaultPassword = "default-password-4f8a2c";
     public const string SeededChannel = "telegram-phone"; // TELEGRAM_INSTANCES id "phone" → channel "telegram-phone"

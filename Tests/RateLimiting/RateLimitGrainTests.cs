@@ -36,6 +36,20 @@ public sealed class RateLimitGrainTests(GrainClusterFixture fx)
         Assert.True((await Limit(second).TryAcquireAsync(1, Minute)).Allowed);
     }
 
+    [Fact]
+    public async Task A_released_hit_can_be_taken_again_but_release_never_goes_below_zero()
+    {
+        var key = $"signin-fail-ip/{GrainClusterFixture.UniqueTenant("release")}";
+        Assert.True((await Limit(key).TryAcquireAsync(1, Minute)).Allowed);
+        Assert.False((await Limit(key).TryAcquireAsync(1, Minute)).Allowed);
+
+        await Limit(key).ReleaseAsync(Minute);
+        await Limit(key).ReleaseAsync(Minute); // one too many: the count stays at zero rather than granting an extra hit
+
+        Assert.True((await Limit(key).TryAcquireAsync(1, Minute)).Allowed);
+        Assert.False((await Limit(key).TryAcquireAsync(1, Minute)).Allowed);
+    }
+
     [Theory]
     [InlineData(0, 60)]
     [InlineData(3, 0)]

@@ -15,7 +15,7 @@ namespace Dovecote.Bench;
 /// </summary>
 public static class McpLoad
 {
-    private const string ApiKey = "bench-key-f00d";
+    private const string ApiKey = "bench-key-f00d-2c7e9a1b5d3f8e60a4c2";
     private const int Channels = 100;
 
     public static async Task RunAsync(int seconds, int connections)

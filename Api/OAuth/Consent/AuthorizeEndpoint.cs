@@ -115,17 +115,24 @@ public sealed class SignInService(
         var address = ClusterRateLimiter.ClientKey(http);
         var tenantKey = GrainKeys.IsValidTenant(tenant) ? tenant : "invalid";
 
-        // Checked before the password, so a right guess past the limit is refused like a wrong one.
-        foreach (var check in new[] { limiter.PeekAsync("signin-fail-ip", address, perAddress), limiter.PeekAsync("signin-fail-tenant", tenantKey, perTenant) })
-            if (await check is { Allowed: false } exhausted) return new SignInOutcome.Limited(exhausted.RetryAfter);
+        // Every attempt is reserved (counted) before the password is looked at, so a right guess past the limit is refused like
+        // a wrong one, and concurrent POSTs cannot all pass a check made before any of them is counted. A success gives its
+        // reservations back, so the budgets count failures only and people signing in from one office never use them up.
+        if (await limiter.HitAsync("signin-fail-ip", address, perAddress) is { Allowed: false } byAddress)
+            return new SignInOutcome.Limited(byAddress.RetryAfter);
+        if (await limiter.HitAsync("signin-fail-tenant", tenantKey, perTenant) is { Allowed: false } byTenant)
+        {
+            await limiter.ReleaseAsync("signin-fail-ip", address, perAddress); // this attempt was never evaluated
+            return new SignInOutcome.Limited(byTenant.RetryAfter);
+        }
 
         if (!GrainKeys.IsValidTenant(tenant) || !await VerifyAsync(tenant, password))
         {
-            await limiter.HitAsync("signin-fail-ip", address, perAddress);
-            await limiter.HitAsync("signin-fail-tenant", tenantKey, perTenant);
             if (GrainKeys.IsValidTenant(tenant)) await audit.RecordAsync(tenant, "anonymous", "oauth.signin.failed", request.ClientId!, null, http);
             return new SignInOutcome.Refused();
         }
+        await limiter.ReleaseAsync("signin-fail-ip", address, perAddress);
+        await limiter.ReleaseAsync("signin-fail-tenant", tenantKey, perTenant);
 
         var scopes = GrantedScopes(request);
         var applicationId = await applications.GetIdAsync(application, http.RequestAborted)
