@@ -8,7 +8,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace Dovecote.Api.Admin;
 
-public sealed record TenantRequest(string? DisplayName, string? Password);
 public sealed record ChannelRequest(string? Type, string? Name, bool? Enabled, JsonElement Settings, RateLimitPolicy? RateLimit);
 public sealed record ApiKeyRequest(string? Name);
 public sealed record EnvProfileRequest(Dictionary<string, string>? Values);
