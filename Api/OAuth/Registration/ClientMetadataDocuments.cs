@@ -28,7 +28,8 @@ public sealed class ClientMetadataDocuments(
     ILogger<ClientMetadataDocuments> logger)
 {
     public const string HttpClientName = "client-metadata";
-    public const int MaxDocumentBytes = 64 * 1024;
+    /// <summary>The same bound as a /register body: a document is a registration by other means.</summary>
+    public const int MaxDocumentBytes = ClientRegistration.MaxDocumentBytes;
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CacheFor = TimeSpan.FromHours(1);
 
@@ -84,7 +85,7 @@ public sealed class ClientMetadataDocuments(
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode) return (null, $"fetching the client metadata document answered {(int)response.StatusCode}");
-            if (response.Content.Headers.ContentLength > MaxDocumentBytes) return (null, "the client metadata document is larger than 64 KiB");
+            if (response.Content.Headers.ContentLength > MaxDocumentBytes) return (null, "the client metadata document is larger than 16 KiB");
 
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             var buffer = new MemoryStream();
@@ -92,7 +93,7 @@ public sealed class ClientMetadataDocuments(
             int read;
             while ((read = await body.ReadAsync(chunk, timeout.Token)) > 0)
             {
-                if (buffer.Length + read > MaxDocumentBytes) return (null, "the client metadata document is larger than 64 KiB");
+                if (buffer.Length + read > MaxDocumentBytes) return (null, "the client metadata document is larger than 16 KiB");
                 buffer.Write(chunk, 0, read);
             }
             var document = JsonSerializer.Deserialize<ClientRegistrationRequest>(buffer.ToArray());
@@ -111,9 +112,11 @@ public sealed class ClientMetadataDocuments(
 
     /// <summary>
     /// Runs at /authorize before OpenIddict looks the client up. A fetch is a registration, so it counts against the same
-    /// per-address limit as /register: nobody can make the server fetch URLs at will.
+    /// per-address limit as /register: nobody can make the server fetch URLs at will. Closed registration refuses documents
+    /// from hosts not on DOVECOTE_CIMD_ALLOWED_HOSTS before anything is fetched or stored.
     /// </summary>
-    public sealed class AuthorizationHandler(ClientMetadataDocuments documents, ClusterRateLimiter limiter, IOptions<OAuthServerOptions> options)
+    public sealed class AuthorizationHandler(ClientMetadataDocuments documents, ClusterRateLimiter limiter, IOptions<OAuthServerOptions> options,
+        IOptions<RegistrationOptions> registration)
         : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -125,7 +128,14 @@ public sealed class ClientMetadataDocuments(
 
         public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
         {
-            if (!documents.IsDocumentUrl(context.ClientId) || documents.IsFresh(context.ClientId!)) return;
+            if (!documents.IsDocumentUrl(context.ClientId)) return;
+            if (!registration.Value.AcceptsDocumentFrom(new Uri(context.ClientId!)))
+            {
+                context.Reject(Errors.InvalidClient, "Registration is closed on this server, and client metadata documents are accepted only from hosts "
+                    + "the operator allows (DOVECOTE_CIMD_ALLOWED_HOSTS); ask the operator for a client_id.");
+                return;
+            }
+            if (documents.IsFresh(context.ClientId!)) return;
             if (context.Transaction.GetHttpRequest()?.HttpContext is { } http)
             {
                 var decision = await limiter.HitAsync(RegistrationEndpoints.RateLimitBucket, ClusterRateLimiter.ClientKey(http), options.Value.RegistrationPerAddress);
