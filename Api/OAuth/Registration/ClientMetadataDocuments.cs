@@ -22,6 +22,8 @@ namespace Dovecote.Api.OAuth.Registration;
 public sealed class ClientMetadataDocuments(
     IHttpClientFactory httpClients,
     IOpenIddictApplicationManager applications,
+    IGrainFactory grains,
+    IOptions<RegistrationLimitOptions> limits,
     OutboundAddressGuard guard,
     TimeProvider time,
     AuditTrail audit,
@@ -35,9 +37,13 @@ public sealed class ClientMetadataDocuments(
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _freshUntil = new(StringComparer.Ordinal);
 
-    /// <summary>Whether this client_id is a metadata-document URL (https; http loopback only when private targets are allowed, for development).</summary>
+    /// <summary>
+    /// Whether this client_id is a metadata-document URL: printable ASCII, at most 2,048 characters, https (http loopback only
+    /// when private targets are allowed, for development).
+    /// </summary>
     public bool IsDocumentUrl(string? clientId) =>
-        Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1
+        clientId is not null && ClientIds.IsUrlShaped(clientId)
+        && Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && guard.AllowPrivateTargets && uri.IsLoopback));
 
     /// <summary>Whether this pod fetched the document within <see cref="CacheFor"/>.</summary>
@@ -59,6 +65,8 @@ public sealed class ClientMetadataDocuments(
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
         else
         {
+            if (!await grains.Shard(url).HasRoomForUnusedAsync(limits.Value.MaxUnusedPerShard))
+                return "too many registered clients are waiting for their first token on this server (OAuth__MaxUnusedRegisteredClients); try again later";
             await applications.CreateAsync(descriptor, cancellationToken);
             await audit.RecordAsync(AuditTrail.SystemTenant, "anonymous", "oauth.client.register", url, $"cimd, \"{name}\"");
         }

@@ -50,7 +50,8 @@ public sealed record RegistrationError(string Error, string Description)
 }
 
 /// <summary>Validates client metadata and creates the OpenIddict application; shared by /register, bootstrap and CIMD.</summary>
-public sealed class ClientRegistration(IOpenIddictApplicationManager applications, TimeProvider time)
+public sealed class ClientRegistration(IOpenIddictApplicationManager applications, TimeProvider time, IGrainFactory grains,
+    IOptions<RegistrationLimitOptions> limits)
 {
     private static readonly string[] AuthMethods = [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
     private static readonly string[] AllowedGrants = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken];
@@ -112,12 +113,23 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
         return null;
     }
 
-    /// <summary>Creates a client from validated metadata. A secret is issued only to clients that authenticate with one.</summary>
-    public async Task<ClientRegistrationResponse> CreateAsync(ClientRegistrationRequest request, string kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether one more never-used self-registered client fits beside <paramref name="clientId"/>'s shard of the directory
+    /// (<see cref="RegistrationLimitOptions.MaxUnusedRegisteredClients"/>). Checked before creating, so concurrent registrations
+    /// may overshoot by a few; the bound holds to within the number of Api pods' concurrent requests.
+    /// </summary>
+    public Task<bool> HasRoomForUnusedAsync(string clientId) => grains.Shard(clientId).HasRoomForUnusedAsync(limits.Value.MaxUnusedPerShard);
+
+    /// <summary>
+    /// Creates a client from validated metadata; null when a self-registered one does not fit under the unused-client cap.
+    /// A secret is issued only to clients that authenticate with one.
+    /// </summary>
+    public async Task<ClientRegistrationResponse?> CreateAsync(ClientRegistrationRequest request, string kind, CancellationToken cancellationToken)
     {
         var method = request.TokenEndpointAuthMethod ?? ClientAuthenticationMethods.ClientSecretBasic;
         var confidential = method != ClientAuthenticationMethods.None;
-        var clientId = "dvc-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        var clientId = ClientIds.New();
+        if (OAuthRegistrationKinds.IsSelfRegistered(kind) && !await HasRoomForUnusedAsync(clientId)) return null;
         var secret = confidential ? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)) : null;
         var name = string.IsNullOrWhiteSpace(request.ClientName) ? "Unnamed MCP client" : request.ClientName.Trim();
 

@@ -60,7 +60,17 @@ public static class RegistrationEndpoints
         if (request is null) return new RegistrationError("invalid_client_metadata", "the body must be a JSON object").ToResult();
         if (ClientRegistration.Validate(request) is { } error) return error.ToResult();
 
-        var response = await registration.CreateAsync(request, kind, http.RequestAborted);
+        if (await registration.CreateAsync(request, kind, http.RequestAborted) is not { } response)
+        {
+            // 503, not 429: the cap is the server's, whoever calls; it clears as the hourly pruner deletes day-old unused clients.
+            http.Response.Headers.RetryAfter = "3600";
+            return Results.Json(new
+            {
+                error = "temporarily_unavailable",
+                error_description = "Too many registered clients are waiting for their first token (OAuth__MaxUnusedRegisteredClients); "
+                    + "unused ones are deleted after a day, try again later.",
+            }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         await audit.RecordAsync(AuditTrail.SystemTenant, actor, "oauth.client.register", response.ClientId,
             $"{kind}, {response.TokenEndpointAuthMethod}, \"{response.ClientName}\"", http);
         return Results.Json(response, statusCode: StatusCodes.Status201Created);
