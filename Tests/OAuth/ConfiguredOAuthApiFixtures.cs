@@ -13,6 +13,15 @@ public sealed class ClosedRegistrationWithDocumentHostsOAuthApiFixture : OAuthAp
 }
 
 /// <summary>
+/// At most 64 never-used self-registered clients, which is one per directory shard, and a per-address budget that never
+/// gets in the way, so the cap is what refuses.
+/// </summary>
+public sealed class UnusedClientCapOAuthApiFixture : OAuthApiFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["--OAuth:MaxUnusedRegisteredClients=64", "--OAuth:RegistrationsPerAddressPerMinute=1000"];
+}
+
+/// <summary>
 /// Behind a TLS-terminating proxy: DOVECOTE_PUBLIC_URL is https://notify.example.test (overriding the loopback one)
 /// while Kestrel listens on plain http at <see cref="OAuthApiFixture.BaseUrl"/>; loopback is a trusted proxy by default,
 /// so requests carry Host and X-Forwarded-Proto the way the proxy would send them.
