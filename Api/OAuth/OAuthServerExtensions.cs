@@ -76,6 +76,7 @@ public static class OAuthServerExtensions
 
                 server.AddEventHandler(DiscoveryEndpoints.AuthorizationServerMetadata.Descriptor);
                 server.AddEventHandler(ClientMetadataDocuments.AuthorizationHandler.Descriptor);
+                foreach (var handler in UnknownClientBudget.Descriptors) server.AddEventHandler(handler);
                 server.AddEventHandler(OAuthAudit.TokenIssued.Descriptor);
                 server.AddEventHandler(OAuthAudit.TokenRevoked.Descriptor);
             })

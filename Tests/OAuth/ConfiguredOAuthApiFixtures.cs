@@ -21,6 +21,12 @@ public sealed class UnusedClientCapOAuthApiFixture : OAuthApiFixture
     protected override IEnumerable<string> ExtraArguments => ["--OAuth:MaxUnusedRegisteredClients=64", "--OAuth:RegistrationsPerAddressPerMinute=1000"];
 }
 
+/// <summary>Three unknown (well-formed) client_ids per address and minute at /authorize and /token.</summary>
+public sealed class TightUnknownClientBudgetOAuthApiFixture : OAuthApiFixture
+{
+    protected override IEnumerable<string> ExtraArguments => ["--OAuth:UnknownClientIdsPerAddressPerMinute=3"];
+}
+
 /// <summary>
 /// Behind a TLS-terminating proxy: DOVECOTE_PUBLIC_URL is https://notify.example.test (overriding the loopback one)
 /// while Kestrel listens on plain http at <see cref="OAuthApiFixture.BaseUrl"/>; loopback is a trusted proxy by default,

@@ -116,4 +116,28 @@ public static class RegistrationFloodTests
             Assert.True(await ApplicationActivationsAsync() >= before + 5, $"well-formed unknown client_ids should activate application grains; {string.Join(", ", types)}");
         }
     }
+
+    /// <summary>OAuth__UnknownClientIdsPerAddressPerMinute=3: well-formed ids that name no client are budgeted per address before the lookup.</summary>
+    public sealed class UnknownClientIdBudget(TightUnknownClientBudgetOAuthApiFixture api) : IClassFixture<TightUnknownClientBudgetOAuthApiFixture>
+    {
+        private async Task<int> ApplicationActivationsAsync() =>
+            (await api.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
+                .Where(s => s.GrainType.StartsWith("Dovecote.Grains.OAuth.OAuthApplicationGrain,", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+
+        [Fact]
+        public async Task Past_the_budget_unknown_client_ids_are_refused_before_any_lookup()
+        {
+            using var browser = api.NewConsentDriver();
+            var before = await ApplicationActivationsAsync();
+            var pages = new List<ConsentPage>();
+            for (var i = 0; i < 6; i++)
+                pages.Add(await browser.GetAuthorizePageAsync(api.AuthorizeUri(ClientIds.New(), "https://claude.ai/api/mcp/auth_callback", Clients.Scope, "st", Pkce.Create()), Ct));
+
+            Assert.All(pages, page => Assert.Equal(HttpStatusCode.BadRequest, page.Status));
+            Assert.All(pages.Take(3), page => Assert.DoesNotContain("Too many unknown client_ids", page.Html));
+            Assert.All(pages.Skip(3), page => Assert.Contains("Too many unknown client_ids", page.Html));
+            // Three lookups, three activations; the three refused ids were never looked up.
+            Assert.Equal(before + 3, await ApplicationActivationsAsync());
+        }
+    }
 }

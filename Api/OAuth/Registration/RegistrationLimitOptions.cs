@@ -13,5 +13,9 @@ public sealed class RegistrationLimitOptions
     [Range(1, 10_000_000)]
     public int MaxUnusedRegisteredClients { get; set; } = 10_000;
 
+    /// <summary>Well-formed client_ids that name no client, per address and minute, at /authorize and /token; then 400 before any lookup.</summary>
+    [Range(1, 100_000)]
+    public int UnknownClientIdsPerAddressPerMinute { get; set; } = 20;
+
     public int MaxUnusedPerShard => (MaxUnusedRegisteredClients + OAuthKeys.DirectoryShardCount - 1) / OAuthKeys.DirectoryShardCount;
 }
