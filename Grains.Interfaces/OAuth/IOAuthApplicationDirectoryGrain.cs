@@ -63,7 +63,8 @@ public static class OAuthApplicationDirectory
     public static async Task<List<string>> ListAllUnusedApplicationsAsync(this IGrainFactory grains, DateTimeOffset createdBefore)
     {
         await grains.EnsureLegacyMigratedAsync();
-        var shards = await Task.WhenAll(OAuthKeys.DirectoryShards.Select(k => grains.GetGrain<IOAuthApplicationDirectoryGrain>(k).ListUnusedAsync(createdBefore)));
+        var shards = await Task.WhenAll(
+            OAuthKeys.DirectoryShards.Select(k => grains.GetGrain<IOAuthApplicationDirectoryGrain>(k).ListUnusedAsync(createdBefore)));
         return shards.SelectMany(s => s).ToList();
     }
 }

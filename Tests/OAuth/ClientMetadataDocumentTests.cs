@@ -11,7 +11,8 @@ namespace Dovecote.Tests.OAuth;
 
 /// <summary>
 /// A client's web site on loopback serving its metadata documents at /{name}: each document is what the test set, and
-/// every request is counted per path. Any 127.0.0.0/8 address works as the host, so a test can have two sites on different hosts. "/slow" waits until the server is disposed (a client that never answers).
+/// every request is counted per path. Any 127.0.0.0/8 address works as the host, so a test can have two sites on
+/// different hosts. "/slow" waits until the server is disposed (a client that never answers).
 /// </summary>
 public sealed class ClientMetadataServer(string host = "127.0.0.1") : IAsyncDisposable
 {

@@ -11,6 +11,9 @@ namespace Dovecote.Tests.OAuth;
 public static class RegistrationFloodTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    /// <summary>How the management grain names the application grain's class in its statistics.</summary>
+    private const string ApplicationGrainType = "Dovecote.Grains.OAuth.OAuthApplicationGrain,";
+    private const string Callback = Clients.ClaudeAiCallback;
 
     /// <summary>OAuth__MaxUnusedRegisteredClients=64: registering stops once a shard holds its one unused client, and resumes after pruning.</summary>
     public sealed class UnusedClientCap(UnusedClientCapOAuthApiFixture api) : IClassFixture<UnusedClientCapOAuthApiFixture>
@@ -60,7 +63,7 @@ public static class RegistrationFloodTests
             api.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
 
         private async Task<int> ApplicationActivationsAsync() =>
-            (await StatisticsAsync()).Where(s => s.GrainType.StartsWith("Dovecote.Grains.OAuth.OAuthApplicationGrain,", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+            (await StatisticsAsync()).Where(s => s.GrainType.StartsWith(ApplicationGrainType, StringComparison.Ordinal)).Sum(s => s.ActivationCount);
 
         private async Task<HttpStatusCode> TokenAsync(HttpClient http, string clientId)
         {
@@ -109,11 +112,12 @@ public static class RegistrationFloodTests
             // Control: well-formed ids that name no client do reach the store, so the count above would have moved.
             for (var i = 0; i < 5; i++)
             {
-                using var page = await http.GetAsync(api.AuthorizeUri(ClientIds.New(), "https://claude.ai/api/mcp/auth_callback", Clients.Scope, "st", Pkce.Create()), Ct);
+                using var page = await http.GetAsync(api.AuthorizeUri(ClientIds.New(), Callback, Clients.Scope, "st", Pkce.Create()), Ct);
                 Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
             }
             var types = (await StatisticsAsync()).Select(s => $"{s.GrainType}={s.ActivationCount}");
-            Assert.True(await ApplicationActivationsAsync() >= before + 5, $"well-formed unknown client_ids should activate application grains; {string.Join(", ", types)}");
+            Assert.True(await ApplicationActivationsAsync() >= before + 5,
+                $"well-formed unknown client_ids should activate application grains; {string.Join(", ", types)}");
         }
     }
 
@@ -122,7 +126,7 @@ public static class RegistrationFloodTests
     {
         private async Task<int> ApplicationActivationsAsync() =>
             (await api.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics())
-                .Where(s => s.GrainType.StartsWith("Dovecote.Grains.OAuth.OAuthApplicationGrain,", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+                .Where(s => s.GrainType.StartsWith(ApplicationGrainType, StringComparison.Ordinal)).Sum(s => s.ActivationCount);
 
         [Fact]
         public async Task Past_the_budget_unknown_client_ids_are_refused_before_any_lookup()
@@ -131,7 +135,7 @@ public static class RegistrationFloodTests
             var before = await ApplicationActivationsAsync();
             var pages = new List<ConsentPage>();
             for (var i = 0; i < 6; i++)
-                pages.Add(await browser.GetAuthorizePageAsync(api.AuthorizeUri(ClientIds.New(), "https://claude.ai/api/mcp/auth_callback", Clients.Scope, "st", Pkce.Create()), Ct));
+                pages.Add(await browser.GetAuthorizePageAsync(api.AuthorizeUri(ClientIds.New(), Callback, Clients.Scope, "st", Pkce.Create()), Ct));
 
             Assert.All(pages, page => Assert.Equal(HttpStatusCode.BadRequest, page.Status));
             Assert.All(pages.Take(3), page => Assert.DoesNotContain("Too many unknown client_ids", page.Html));

@@ -102,13 +102,15 @@ public sealed class ClientRegistration(IOpenIddictApplicationManager application
             if (value is { Length: > MaxFieldLength }) return $"{field} must be at most {MaxFieldLength} characters";
         var lists = new (string Field, List<string>? Values, int MaxCount)[]
         {
-            ("grant_types", request.GrantTypes, MaxListEntries), ("response_types", request.ResponseTypes, MaxListEntries), ("contacts", request.Contacts, MaxContacts),
+            ("grant_types", request.GrantTypes, MaxListEntries), ("response_types", request.ResponseTypes, MaxListEntries),
+            ("contacts", request.Contacts, MaxContacts),
         };
         foreach (var (field, values, maxCount) in lists)
         {
             if (values is null) continue;
             if (values.Count > maxCount) return $"{field} must have at most {maxCount} entries";
-            if (values.Any(v => v is null || v.Length > MaxFieldLength)) return $"each entry of {field} must be a string of at most {MaxFieldLength} characters";
+            if (values.Any(v => v is null || v.Length > MaxFieldLength))
+                return $"each entry of {field} must be a string of at most {MaxFieldLength} characters";
         }
         return null;
     }

@@ -16,7 +16,8 @@ public sealed class RegistrationOptions
     /// a metadata document is a registration, so closing /register must close it too, except for hosts the operator trusts.
     /// </summary>
     [ConfigurationKeyName("DOVECOTE_CIMD_ALLOWED_HOSTS")]
-    [RegularExpression(@"^[A-Za-z0-9.\-\[\]:, ]*$", ErrorMessage = "{0} must be a comma-separated list of host names (no scheme, path or port), e.g. claude.ai")]
+    [RegularExpression(@"^[A-Za-z0-9.\-\[\]:, ]*$",
+        ErrorMessage = "{0} must be a comma-separated list of host names (no scheme, path or port), e.g. claude.ai")]
     public string? CimdAllowedHosts { get; set; }
 
     public bool Closed => EnableClientBootstrap is "1" || string.Equals(EnableClientBootstrap, "true", StringComparison.OrdinalIgnoreCase);

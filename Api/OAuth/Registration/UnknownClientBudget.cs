@@ -20,7 +20,8 @@ public static class UnknownClientBudget
     public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors => [AuthorizationHandler.Descriptor, TokenHandler.Descriptor];
 
     /// <summary>Null when the request may go on, else the refusal.</summary>
-    private static async Task<string?> CheckAsync(Dependencies with, OpenIddictServerTransaction transaction, string? clientId, CancellationToken cancellationToken)
+    private static async Task<string?> CheckAsync(Dependencies with, OpenIddictServerTransaction transaction, string? clientId,
+        CancellationToken cancellationToken)
     {
         var (limiter, documents, applications, limits) = with;
         if (!ClientIds.IsWellFormed(clientId) || documents.IsDocumentUrl(clientId)) return null;
@@ -50,7 +51,8 @@ public static class UnknownClientBudget
 
         public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
         {
-            if (await CheckAsync(new(limiter, documents, applications, limits), context.Transaction, context.ClientId, context.CancellationToken) is { } refusal)
+            var dependencies = new Dependencies(limiter, documents, applications, limits);
+            if (await CheckAsync(dependencies, context.Transaction, context.ClientId, context.CancellationToken) is { } refusal)
                 context.Reject(Errors.InvalidRequest, refusal);
         }
     }
@@ -67,7 +69,8 @@ public static class UnknownClientBudget
 
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
-            if (await CheckAsync(new(limiter, documents, applications, limits), context.Transaction, context.Request.ClientId, context.CancellationToken) is { } refusal)
+            var dependencies = new Dependencies(limiter, documents, applications, limits);
+            if (await CheckAsync(dependencies, context.Transaction, context.Request.ClientId, context.CancellationToken) is { } refusal)
                 context.Reject(Errors.InvalidRequest, refusal);
         }
     }

@@ -28,7 +28,8 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     {
         if (string.IsNullOrEmpty(application.Id)) application.Id = application.ClientId ?? throw new ArgumentException("An application needs a client_id.", nameof(application));
         if (!Registration.ClientIds.IsWellFormed(application.Id))
-            throw new ArgumentException($"client_id '{application.Id}' is neither \"dvc-\" and 48 hex digits nor a metadata-document URL; it could never be found.",
+            throw new ArgumentException(
+                $"client_id '{application.Id}' is neither \"dvc-\" and 48 hex digits nor a metadata-document URL; it could never be found.",
                 nameof(application));
         if (application.CreatedAt == default) application.CreatedAt = time.GetUtcNow();
         application.ConcurrencyToken = await Grain(application.Id).CreateAsync(application)

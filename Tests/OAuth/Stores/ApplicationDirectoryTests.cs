@@ -7,7 +7,8 @@ namespace Dovecote.Tests.OAuth.Stores;
 [Collection(GrainClusterCollection.Name)]
 public sealed class ApplicationDirectoryTests(GrainClusterFixture fx) : OpenIddictStoreTestBase(fx)
 {
-    private static OAuthDirectoryEntry Unused(string kind = OAuthRegistrationKinds.Dcr) => new() { CreatedAt = DateTimeOffset.UtcNow, RegistrationKind = kind };
+    private static OAuthDirectoryEntry Unused(string kind = OAuthRegistrationKinds.Dcr) =>
+        new() { CreatedAt = DateTimeOffset.UtcNow, RegistrationKind = kind };
 
     [Theory]
     [InlineData("dvc-000000000000000000000000000000000000000000000000", "apps-08")]
@@ -45,7 +46,8 @@ public sealed class ApplicationDirectoryTests(GrainClusterFixture fx) : OpenIddi
         var shard = Fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>($"test-{Guid.NewGuid():N}");
         await shard.SetAsync("dvc-a", Unused());
         await shard.SetAsync("https://b.example/c", Unused(OAuthRegistrationKinds.Cimd));
-        await shard.SetAsync("dvc-used", new OAuthDirectoryEntry { CreatedAt = DateTimeOffset.UtcNow, RegistrationKind = OAuthRegistrationKinds.Dcr, Used = true });
+        var used = new OAuthDirectoryEntry { CreatedAt = DateTimeOffset.UtcNow, RegistrationKind = OAuthRegistrationKinds.Dcr, Used = true };
+        await shard.SetAsync("dvc-used", used);
         await shard.SetAsync("dvc-operator", Unused(OAuthRegistrationKinds.Bootstrap));
 
         Assert.False(await shard.HasRoomForUnusedAsync(2)); // the used and the operator-made clients do not count
