@@ -39,6 +39,7 @@ public static class OAuthServerExtensions
         services.AddSingleton<ClientMetadataDocuments>();
         services.AddDovecoteOptions<OAuthServerOptions>(configuration.GetSection(OAuthServerOptions.Section));
         services.AddDovecoteOptions<RegistrationOptions>(configuration);
+        services.AddDovecoteOptions<RegistrationLimitOptions>(configuration.GetSection(OAuthServerOptions.Section));
 
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
         services.AddOutboundAddressGuard(configuration);
@@ -76,6 +77,7 @@ public static class OAuthServerExtensions
 
                 server.AddEventHandler(DiscoveryEndpoints.AuthorizationServerMetadata.Descriptor);
                 server.AddEventHandler(ClientMetadataDocuments.AuthorizationHandler.Descriptor);
+                foreach (var handler in UnknownClientBudget.Descriptors) server.AddEventHandler(handler);
                 server.AddEventHandler(OAuthAudit.TokenIssued.Descriptor);
                 server.AddEventHandler(OAuthAudit.TokenRevoked.Descriptor);
             })

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace Dovecote.Grains.Interfaces.OAuth;
@@ -7,8 +8,18 @@ namespace Dovecote.Grains.Interfaces.OAuth;
 /// <summary>The grain keys of the OAuth entities' indexes and prune buckets, built in one place so writer and reader agree.</summary>
 public static class OAuthKeys
 {
-    /// <summary>The key of the single directory, pruner, prune schedule and scope catalog grains.</summary>
+    /// <summary>The key of the single pruner, prune schedule and scope catalog grains, and of the old single application directory.</summary>
     public const string Singleton = "0";
+
+    /// <summary>How many application directory shards there are. Part of the storage layout: never change it.</summary>
+    public const int DirectoryShardCount = 64;
+
+    /// <summary>Every shard key, "apps-00" to "apps-63".</summary>
+    public static IReadOnlyList<string> DirectoryShards { get; } =
+        [.. Enumerable.Range(0, DirectoryShardCount).Select(n => "apps-" + n.ToString("D2", CultureInfo.InvariantCulture))];
+
+    /// <summary>The shard of a client_id: the first byte of the SHA-256 of its UTF-8, mod 64. Stable across processes and versions.</summary>
+    public static string DirectoryShard(string clientId) => DirectoryShards[SHA256.HashData(Encoding.UTF8.GetBytes(clientId))[0] % DirectoryShardCount];
 
     /// <summary>Base64url of the reference id's UTF-8: the manager's obfuscated id holds '/', '+' and '=', which some storage keys refuse.</summary>
     public static string TokenReference(string referenceId) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(referenceId));

@@ -14,7 +14,7 @@ public sealed class OAuthApplicationGrain(
 {
     private string ClientId => this.GetPrimaryKeyString();
     private OAuthApplication? App => state.State.Application;
-    private IOAuthApplicationDirectoryGrain Directory => GrainFactory.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton);
+    private IOAuthApplicationDirectoryGrain Directory => GrainFactory.Shard(ClientId);
 
     Task<OAuthApplication?> IOAuthApplicationGrain.GetAsync() => Task.FromResult(App);
 
@@ -75,6 +75,8 @@ public sealed class OAuthApplicationGrain(
     private async Task DeleteWithCascadeAsync()
     {
         await state.ClearStateAsync();
+        // The old single directory may still hold this entry; it must move before the removal, or it would come back.
+        await GrainFactory.EnsureLegacyMigratedAsync();
         await Directory.RemoveAsync(ClientId);
 
         foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(ClientId)).ListAsync())

@@ -50,7 +50,7 @@ public sealed class OAuthPrunerGrain(TimeProvider time, ILogger<OAuthPrunerGrain
 
         var createdBefore = now - UnusedClientLifetime;
         long applications = 0;
-        foreach (var clientId in await GrainFactory.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListUnusedAsync(createdBefore))
+        foreach (var clientId in await GrainFactory.ListAllUnusedApplicationsAsync(createdBefore))
             if (await GrainFactory.GetGrain<IOAuthApplicationGrain>(clientId).DeleteIfUnusedAsync(createdBefore)) applications++;
 
         if (tokens + authorizations + applications > 0)

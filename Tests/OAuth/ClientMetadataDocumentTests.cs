@@ -11,9 +11,10 @@ namespace Dovecote.Tests.OAuth;
 
 /// <summary>
 /// A client's web site on loopback serving its metadata documents at /{name}: each document is what the test set, and
-/// every request is counted per path. "/slow" waits until the server is disposed (a client that never answers).
+/// every request is counted per path. Any 127.0.0.0/8 address works as the host, so a test can have two sites on
+/// different hosts. "/slow" waits until the server is disposed (a client that never answers).
 /// </summary>
-public sealed class ClientMetadataServer : IAsyncDisposable
+public sealed class ClientMetadataServer(string host = "127.0.0.1") : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Func<HttpContext, Task>> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _hits = new(StringComparer.Ordinal);
@@ -28,7 +29,7 @@ public sealed class ClientMetadataServer : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        BaseUrl = $"http://127.0.0.1:{FreePorts.Next()}";
+        BaseUrl = $"http://{host}:{FreePorts.Next()}";
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(BaseUrl);
         builder.Logging.ClearProviders();
@@ -185,16 +186,28 @@ public sealed class ClientMetadataDocumentTests(OAuthApiFixture api) : IClassFix
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_document_larger_than_64_KiB_is_refused(bool chunked)
+    public async Task A_document_larger_than_16_KiB_is_refused(bool chunked)
     {
         var document = Document("/client.json");
-        document["padding"] = new string('x', 70 * 1024);
+        document["padding"] = new string('x', 17 * 1024);
         _site.Serve("/client.json", document.ToJsonString(), chunked);
         using var browser = api.NewConsentDriver();
 
         var text = AssertErrorPage(await browser.GetAuthorizePageAsync(Authorize(_site.UrlOf("/client.json"), Pkce.Create()), Ct));
 
-        Assert.Contains("larger than 64 KiB", text);
+        Assert.Contains("larger than 16 KiB", text);
+    }
+
+    [Fact]
+    public async Task A_document_with_an_overlong_redirect_uri_is_refused_like_register_would()
+    {
+        _site.Serve("/client.json", Document("/client.json", redirectUri: $"http://127.0.0.1:{FreePorts.Next()}/{new string('r', 2100)}"));
+        using var browser = api.NewConsentDriver();
+
+        var text = AssertErrorPage(await browser.GetAuthorizePageAsync(Authorize(_site.UrlOf("/client.json"), Pkce.Create()), Ct));
+
+        Assert.Contains("at most 2048 characters", text);
+        Assert.Equal(1, _site.Hits("/client.json"));
     }
 
     [Fact]
@@ -244,6 +257,83 @@ public sealed class ClientMetadataDocumentTests(OAuthApiFixture api) : IClassFix
         Assert.Contains("fetching the client metadata document timed out", text);
         Assert.Equal(1, _site.Hits("/slow.json"));
         Assert.InRange(DateTimeOffset.UtcNow - started, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(30));
+    }
+}
+
+/// <summary>
+/// Closed registration with DOVECOTE_CIMD_ALLOWED_HOSTS=127.0.0.1: a document from 127.0.0.1 is accepted, one from
+/// 127.0.0.2 (also loopback, also reachable, but not on the list) is refused before it is fetched.
+/// </summary>
+public sealed class ClosedRegistrationDocumentTests(ClosedRegistrationWithDocumentHostsOAuthApiFixture api)
+    : IClassFixture<ClosedRegistrationWithDocumentHostsOAuthApiFixture>, IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private readonly ClientMetadataServer _allowed = new("127.0.0.1");
+    private readonly ClientMetadataServer _other = new("127.0.0.2");
+    private readonly string _redirectUri = $"http://127.0.0.1:{FreePorts.Next()}/cb";
+
+    public async ValueTask InitializeAsync()
+    {
+        await _allowed.StartAsync();
+        await _other.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _allowed.DisposeAsync();
+        await _other.DisposeAsync();
+    }
+
+    private JsonObject Document(ClientMetadataServer site, string path) => new()
+    {
+        ["client_id"] = site.UrlOf(path),
+        ["client_name"] = "Closed CIMD Test",
+        ["redirect_uris"] = new JsonArray(_redirectUri),
+        ["token_endpoint_auth_method"] = "none",
+    };
+
+    [Fact]
+    public async Task A_document_from_a_host_not_on_the_allowlist_is_refused_without_a_fetch()
+    {
+        _other.Serve("/client.json", Document(_other, "/client.json"));
+        using var browser = api.NewConsentDriver();
+
+        var page = await browser.GetAuthorizePageAsync(api.AuthorizeUri(_other.UrlOf("/client.json"), _redirectUri, Clients.Scope, "st", Pkce.Create()), Ct);
+
+        Assert.True(page.Status == HttpStatusCode.BadRequest, $"GET /authorize: {(int)page.Status}\n{page.Html}");
+        Assert.Null(page.Form);
+        Assert.Null(page.Response.Headers.Location);
+        Assert.Contains("DOVECOTE_CIMD_ALLOWED_HOSTS", WebUtility.HtmlDecode(page.Html));
+        Assert.Equal(0, _other.Hits("/client.json"));
+        // Control: the site is up and counts requests, so a fetch by the Api would have shown above.
+        using var http = new HttpClient();
+        using var direct = await http.GetAsync(_other.UrlOf("/client.json"), Ct);
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
+        Assert.Equal(1, _other.Hits("/client.json"));
+    }
+
+    [Fact]
+    public async Task A_document_from_an_allowlisted_host_opens_the_consent_page()
+    {
+        _allowed.Serve("/client.json", Document(_allowed, "/client.json"));
+        using var browser = api.NewConsentDriver();
+
+        var page = await browser.GetAuthorizePageAsync(api.AuthorizeUri(_allowed.UrlOf("/client.json"), _redirectUri, Clients.Scope, "st", Pkce.Create()), Ct);
+
+        Assert.True(page.Status == HttpStatusCode.OK && page.Form is not null, $"GET /authorize: {(int)page.Status}\n{page.Html}");
+        Assert.Contains("Closed CIMD Test", page.Html);
+        Assert.Equal(1, _allowed.Hits("/client.json"));
+    }
+
+    [Fact]
+    public async Task Discovery_advertises_documents_but_no_registration_endpoint()
+    {
+        using var http = new HttpClient();
+        var metadata = await Discovery.GetJsonAsync(http, api.BaseUrl + "/.well-known/oauth-authorization-server");
+
+        Assert.False(metadata.TryGetProperty("registration_endpoint", out var endpoint), $"registration_endpoint: {endpoint}");
+        Assert.True(metadata.GetProperty("client_id_metadata_document_supported").GetBoolean());
     }
 }
 

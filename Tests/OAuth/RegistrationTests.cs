@@ -242,7 +242,47 @@ public static class RegistrationTests
             { "not json at all", "invalid_client_metadata", "JSON" },
             { "", "invalid_client_metadata", "JSON" },
             { "null", "invalid_client_metadata", "JSON" },
+            // Bounds: each field, each list and the whole body, so one client cannot cost the store hundreds of KiB.
+            { $$"""{"redirect_uris":["https://app.example.com/{{new string('a', 2030)}}"],"token_endpoint_auth_method":"none"}""", "invalid_redirect_uri", "at most 2048" },
+            { $$"""{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","client_name":"{{new string('n', 101)}}"}""", "invalid_client_metadata", "client_name must be at most 100" },
+            { $$"""{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","scope":"{{new string('s', 2049)}}"}""", "invalid_client_metadata", "scope must be at most 2048" },
+            { $$"""{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","logo_uri":"https://x.example/{{new string('l', 2040)}}"}""", "invalid_client_metadata", "logo_uri must be at most 2048" },
+            { """{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","contacts":["a@x","b@x","c@x","d@x","e@x","f@x"]}""", "invalid_client_metadata", "contacts must have at most 5" },
+            { $$"""{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","grant_types":[{{string.Join(",", Enumerable.Repeat("\"refresh_token\"", 11))}}]}""", "invalid_client_metadata", "grant_types must have at most 10" },
+            { $$"""{"redirect_uris":["https://app.example.com/cb"],"token_endpoint_auth_method":"none","padding":"{{new string('p', 17 * 1024)}}"}""", "invalid_client_metadata", "at most 16 KiB" },
         };
+
+        /// <summary>A body sent chunked, with no Content-Length, so only counting the bytes read can bound it.</summary>
+        private sealed class ChunkedContent(byte[] bytes) : HttpContent
+        {
+            protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+            {
+                foreach (var piece in bytes.Chunk(1024)) await stream.WriteAsync(piece);
+            }
+
+            protected override bool TryComputeLength(out long length)
+            {
+                length = 0;
+                return false;
+            }
+        }
+
+        [Theory]
+        [InlineData(15 * 1024, HttpStatusCode.Created)]
+        [InlineData(64 * 1024, HttpStatusCode.BadRequest)]
+        public async Task A_chunked_body_is_bounded_by_the_bytes_read(int padding, HttpStatusCode expected)
+        {
+            var metadata = Clients.ClaudeCode("http://127.0.0.1:5555/callback");
+            metadata["padding"] = new string('p', padding);
+            using var content = new ChunkedContent(Encoding.UTF8.GetBytes(metadata.ToJsonString()));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var http = new HttpClient();
+            using var response = await http.PostAsync($"{api.BaseUrl}/register", content, Ct);
+            var text = await response.Content.ReadAsStringAsync(Ct);
+
+            Assert.True(response.StatusCode == expected, $"POST /register chunked, {padding} bytes of padding: {(int)response.StatusCode} {text}");
+            if (expected == HttpStatusCode.BadRequest) Assert.Contains("at most 16 KiB", text);
+        }
 
         [Theory]
         [MemberData(nameof(RefusedMetadata))]
@@ -333,7 +373,31 @@ public static class RegistrationTests
 
             Assert.False(metadata.TryGetProperty("registration_endpoint", out var endpoint), $"registration_endpoint: {endpoint}");
             Assert.Equal(api.BaseUrl, metadata.GetProperty("issuer").GetString());
-            Assert.True(metadata.GetProperty("client_id_metadata_document_supported").GetBoolean());
+            // No DOVECOTE_CIMD_ALLOWED_HOSTS: no document can be accepted, so none is advertised.
+            Assert.False(metadata.TryGetProperty("client_id_metadata_document_supported", out var cimd), $"client_id_metadata_document_supported: {cimd}");
+        }
+
+        [Fact]
+        public async Task A_metadata_document_client_gets_the_error_page_and_is_never_fetched()
+        {
+            await using var site = new ClientMetadataServer();
+            await site.StartAsync();
+            var redirect = $"http://127.0.0.1:{FreePorts.Next()}/cb";
+            site.Serve("/client.json", new JsonObject
+            {
+                ["client_id"] = site.UrlOf("/client.json"),
+                ["client_name"] = "Sneaking in",
+                ["redirect_uris"] = new JsonArray(redirect),
+                ["token_endpoint_auth_method"] = "none",
+            });
+            using var browser = api.NewConsentDriver();
+
+            var page = await browser.GetAuthorizePageAsync(api.AuthorizeUri(site.UrlOf("/client.json"), redirect, Clients.Scope, "st", Pkce.Create()), Ct);
+
+            Assert.True(page.Status == HttpStatusCode.BadRequest && page.Form is null, $"GET /authorize: {(int)page.Status}\n{page.Html}");
+            Assert.DoesNotContain("Sneaking in", page.Html);
+            Assert.Contains("Registration is closed", WebUtility.HtmlDecode(page.Html));
+            Assert.Equal(0, site.Hits("/client.json"));
         }
 
         [Theory]

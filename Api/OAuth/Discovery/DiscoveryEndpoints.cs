@@ -30,7 +30,7 @@ public static class DiscoveryEndpoints
     }
 
     /// <summary>
-    /// Adds registration (when open), client ID metadata documents and the "none" auth method (Claude.ai uses CIMD only
+    /// Adds registration (when open), client ID metadata documents (when they can be accepted) and the "none" auth method (Claude.ai uses CIMD only
     /// when both are advertised), and drops "openid": this server issues no identity tokens.
     /// </summary>
     public sealed class AuthorizationServerMetadata(PublicUrl url, IOptions<RegistrationOptions> registration) : IOpenIddictServerHandler<HandleConfigurationRequestContext>
@@ -45,7 +45,8 @@ public static class DiscoveryEndpoints
         public ValueTask HandleAsync(HandleConfigurationRequestContext context)
         {
             if (!registration.Value.Closed) context.Metadata["registration_endpoint"] = $"{url.Origin}/register";
-            context.Metadata["client_id_metadata_document_supported"] = true;
+            // Closed registration accepts documents only from allowlisted hosts; with none, advertising them would invite a refusal.
+            if (registration.Value.AcceptsDocuments) context.Metadata["client_id_metadata_document_supported"] = true;
             // Clients authenticate with a secret or not at all; no client registers keys for private_key_jwt.
             foreach (var methods in new[] { context.TokenEndpointAuthenticationMethods, context.RevocationEndpointAuthenticationMethods })
             {

@@ -22,21 +22,28 @@ namespace Dovecote.Api.OAuth.Registration;
 public sealed class ClientMetadataDocuments(
     IHttpClientFactory httpClients,
     IOpenIddictApplicationManager applications,
+    IGrainFactory grains,
+    IOptions<RegistrationLimitOptions> limits,
     OutboundAddressGuard guard,
     TimeProvider time,
     AuditTrail audit,
     ILogger<ClientMetadataDocuments> logger)
 {
     public const string HttpClientName = "client-metadata";
-    public const int MaxDocumentBytes = 64 * 1024;
+    /// <summary>The same bound as a /register body: a document is a registration by other means.</summary>
+    public const int MaxDocumentBytes = ClientRegistration.MaxDocumentBytes;
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CacheFor = TimeSpan.FromHours(1);
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _freshUntil = new(StringComparer.Ordinal);
 
-    /// <summary>Whether this client_id is a metadata-document URL (https; http loopback only when private targets are allowed, for development).</summary>
+    /// <summary>
+    /// Whether this client_id is a metadata-document URL: printable ASCII, at most 2,048 characters, https (http loopback only
+    /// when private targets are allowed, for development).
+    /// </summary>
     public bool IsDocumentUrl(string? clientId) =>
-        Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1
+        clientId is not null && ClientIds.IsUrlShaped(clientId)
+        && Uri.TryCreate(clientId, UriKind.Absolute, out var uri) && uri.AbsolutePath.Length > 1
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && guard.AllowPrivateTargets && uri.IsLoopback));
 
     /// <summary>Whether this pod fetched the document within <see cref="CacheFor"/>.</summary>
@@ -58,6 +65,8 @@ public sealed class ClientMetadataDocuments(
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
         else
         {
+            if (!await grains.Shard(url).HasRoomForUnusedAsync(limits.Value.MaxUnusedPerShard))
+                return "too many registered clients are waiting for their first token on this server (OAuth__MaxUnusedRegisteredClients); try again later";
             await applications.CreateAsync(descriptor, cancellationToken);
             await audit.RecordAsync(AuditTrail.SystemTenant, "anonymous", "oauth.client.register", url, $"cimd, \"{name}\"");
         }
@@ -84,7 +93,7 @@ public sealed class ClientMetadataDocuments(
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode) return (null, $"fetching the client metadata document answered {(int)response.StatusCode}");
-            if (response.Content.Headers.ContentLength > MaxDocumentBytes) return (null, "the client metadata document is larger than 64 KiB");
+            if (response.Content.Headers.ContentLength > MaxDocumentBytes) return (null, "the client metadata document is larger than 16 KiB");
 
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             var buffer = new MemoryStream();
@@ -92,7 +101,7 @@ public sealed class ClientMetadataDocuments(
             int read;
             while ((read = await body.ReadAsync(chunk, timeout.Token)) > 0)
             {
-                if (buffer.Length + read > MaxDocumentBytes) return (null, "the client metadata document is larger than 64 KiB");
+                if (buffer.Length + read > MaxDocumentBytes) return (null, "the client metadata document is larger than 16 KiB");
                 buffer.Write(chunk, 0, read);
             }
             var document = JsonSerializer.Deserialize<ClientRegistrationRequest>(buffer.ToArray());
@@ -111,9 +120,11 @@ public sealed class ClientMetadataDocuments(
 
     /// <summary>
     /// Runs at /authorize before OpenIddict looks the client up. A fetch is a registration, so it counts against the same
-    /// per-address limit as /register: nobody can make the server fetch URLs at will.
+    /// per-address limit as /register: nobody can make the server fetch URLs at will. Closed registration refuses documents
+    /// from hosts not on DOVECOTE_CIMD_ALLOWED_HOSTS before anything is fetched or stored.
     /// </summary>
-    public sealed class AuthorizationHandler(ClientMetadataDocuments documents, ClusterRateLimiter limiter, IOptions<OAuthServerOptions> options)
+    public sealed class AuthorizationHandler(ClientMetadataDocuments documents, ClusterRateLimiter limiter, IOptions<OAuthServerOptions> options,
+        IOptions<RegistrationOptions> registration)
         : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
@@ -125,7 +136,14 @@ public sealed class ClientMetadataDocuments(
 
         public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
         {
-            if (!documents.IsDocumentUrl(context.ClientId) || documents.IsFresh(context.ClientId!)) return;
+            if (!documents.IsDocumentUrl(context.ClientId)) return;
+            if (!registration.Value.AcceptsDocumentFrom(new Uri(context.ClientId!)))
+            {
+                context.Reject(Errors.InvalidClient, "Registration is closed on this server, and client metadata documents are accepted only from hosts "
+                    + "the operator allows (DOVECOTE_CIMD_ALLOWED_HOSTS); ask the operator for a client_id.");
+                return;
+            }
+            if (documents.IsFresh(context.ClientId!)) return;
             if (context.Transaction.GetHttpRequest()?.HttpContext is { } http)
             {
                 var decision = await limiter.HitAsync(RegistrationEndpoints.RateLimitBucket, ClusterRateLimiter.ClientKey(http), options.Value.RegistrationPerAddress);

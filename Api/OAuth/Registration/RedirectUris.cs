@@ -6,10 +6,13 @@ namespace Dovecote.Api.OAuth.Registration;
 public static class RedirectUris
 {
     public const int MaxPerClient = 10;
+    /// <summary>Browsers and proxies handle about this much; ten of them keep a client's redirect URIs under 20 KiB.</summary>
+    public const int MaxLength = 2048;
 
     /// <summary>Null when acceptable, else the reason.</summary>
     public static string? Check(string? value)
     {
+        if (value is { Length: > MaxLength }) return $"each redirect_uri must be at most {MaxLength} characters (one is {value.Length})";
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)) return $"'{value}' is not an absolute URI";
         if (uri.Fragment.Length > 0) return $"'{value}' must not have a fragment";
         if (uri.UserInfo.Length > 0) return $"'{value}' must not carry user information";

@@ -11,16 +11,15 @@ namespace Dovecote.Api.OAuth.Stores;
 
 /// <summary>
 /// OpenIddict applications on grains. The Id is the client_id, so the hot <c>FindByClientIdAsync</c> is one grain call.
-/// Queries run in memory over the directory: clients are few.
+/// Queries run in memory over the directory's shards: they serve only the rare list and count calls.
 /// </summary>
 public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider time) : IOpenIddictApplicationStore<OAuthApplication>
 {
     private const string What = "application";
 
     private IOAuthApplicationGrain Grain(string id) => grains.GetGrain<IOAuthApplicationGrain>(id);
-    private IOAuthApplicationDirectoryGrain Directory => grains.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton);
 
-    public async ValueTask<long> CountAsync(CancellationToken cancellationToken) => (await Directory.ListAsync()).Count;
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken) => (await grains.ListAllApplicationsAsync()).Count;
 
     public async ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthApplication>, IQueryable<TResult>> query, CancellationToken cancellationToken) =>
         query((await LoadAllAsync(cancellationToken)).AsQueryable()).LongCount();
@@ -28,6 +27,10 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     public async ValueTask CreateAsync(OAuthApplication application, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(application.Id)) application.Id = application.ClientId ?? throw new ArgumentException("An application needs a client_id.", nameof(application));
+        if (!Registration.ClientIds.IsWellFormed(application.Id))
+            throw new ArgumentException(
+                $"client_id '{application.Id}' is neither \"dvc-\" and 48 hex digits nor a metadata-document URL; it could never be found.",
+                nameof(application));
         if (application.CreatedAt == default) application.CreatedAt = time.GetUtcNow();
         application.ConcurrencyToken = await Grain(application.Id).CreateAsync(application)
             ?? throw new InvalidOperationException($"An application with client_id '{application.Id}' already exists.");
@@ -48,7 +51,12 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
         return await Grain(identifier).GetAsync();
     }
 
-    public ValueTask<OAuthApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken) => FindByIdAsync(identifier, cancellationToken);
+    /// <summary>
+    /// Every /authorize, /token and /revoke looks the client up here, for any client_id anyone sends: one that cannot be ours
+    /// is answered without touching a grain, so a flood of random ids activates nothing.
+    /// </summary>
+    public ValueTask<OAuthApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken) =>
+        Registration.ClientIds.IsWellFormed(identifier) ? FindByIdAsync(identifier, cancellationToken) : new((OAuthApplication?)null);
 
     // Used only by the end-session endpoint, which Dovecote does not enable; a scan is fine.
     public IAsyncEnumerable<OAuthApplication> FindByPostLogoutRedirectUriAsync(string uri, CancellationToken cancellationToken) =>
@@ -64,7 +72,7 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
 
     public async IAsyncEnumerable<OAuthApplication> ListAsync(int? count, int? offset, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var ids = (await Directory.ListAsync()).Skip(offset ?? 0).Take(count ?? int.MaxValue);
+        var ids = (await grains.ListAllApplicationsAsync()).Skip(offset ?? 0).Take(count ?? int.MaxValue);
         await foreach (var application in LoadAsync(ids, id => Grain(id).GetAsync(), cancellationToken)) yield return application;
     }
 
@@ -81,7 +89,7 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     }
 
     private async Task<List<OAuthApplication>> LoadAllAsync(CancellationToken cancellationToken) =>
-        await LoadAsync(await Directory.ListAsync(), id => Grain(id).GetAsync(), cancellationToken).ToListAsync(cancellationToken);
+        await LoadAsync(await grains.ListAllApplicationsAsync(), id => Grain(id).GetAsync(), cancellationToken).ToListAsync(cancellationToken);
 
     // Accessors: in memory only; nothing is stored until CreateAsync or UpdateAsync.
 

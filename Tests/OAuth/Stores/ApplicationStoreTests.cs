@@ -1,3 +1,4 @@
+using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
 using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Tests.Tenants;
@@ -54,7 +55,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
     [Fact]
     public async Task A_stale_copy_cannot_update_or_delete()
     {
-        var clientId = "client-" + Guid.NewGuid().ToString("N");
+        var clientId = ClientIds.New();
         await using (var create = Host.NewScope())
             await create.Applications.CreateAsync(PublicClient(clientId), Ct);
 
@@ -75,7 +76,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
     [Fact]
     public async Task A_second_application_with_the_same_client_id_is_refused()
     {
-        var clientId = "client-" + Guid.NewGuid().ToString("N");
+        var clientId = ClientIds.New();
         await using var scope = Host.NewScope();
         await scope.Applications.CreateAsync(PublicClient(clientId), Ct);
 
@@ -87,7 +88,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
     [Fact]
     public async Task Deleting_an_application_deletes_its_authorizations_and_tokens()
     {
-        var clientId = "client-" + Guid.NewGuid().ToString("N");
+        var clientId = ClientIds.New();
         var subject = "user-" + Guid.NewGuid().ToString("N");
         await using var scope = Host.NewScope();
         var application = await scope.Applications.CreateAsync(PublicClient(clientId), Ct);
@@ -111,13 +112,13 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
         Assert.Null(await reread.Authorizations.FindByIdAsync(authorizationId, Ct));
         foreach (var id in tokenIds) Assert.Null(await reread.Tokens.FindByIdAsync(id, Ct));
         Assert.Empty(await reread.Authorizations.FindBySubjectAsync(subject, Ct).ToListAsync(Ct));
-        Assert.DoesNotContain(clientId, await Fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListAsync());
+        Assert.DoesNotContain(clientId, await Fx.Client.ListAllApplicationsAsync());
     }
 
     [Fact]
     public async Task Applications_are_listed_counted_and_queried()
     {
-        var clientId = "client-" + Guid.NewGuid().ToString("N");
+        var clientId = ClientIds.New();
         await using var scope = Host.NewScope();
         await scope.Applications.CreateAsync(PublicClient(clientId, "Listed"), Ct);
 

@@ -1,3 +1,4 @@
+using Dovecote.Api.OAuth.Registration;
 using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Tests.Tenants;
 using static Dovecote.Tests.OAuth.Stores.TokenStoreTests;
@@ -93,7 +94,7 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
     [Fact]
     public async Task A_stale_update_does_not_make_a_used_client_prunable_again()
     {
-        var id = "client-" + Guid.NewGuid().ToString("N");
+        var id = ClientIds.New();
         await using var scope = Host.NewScope();
         var application = new OAuthApplication { RegistrationKind = OAuthRegistrationKinds.Dcr };
         await scope.Applications.PopulateAsync(application, ApplicationStoreTests.PublicClient(id), Ct);
@@ -103,6 +104,6 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
         await scope.Applications.UpdateAsync(application, ApplicationStoreTests.PublicClient(id, "Renamed"), Ct);
 
         Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(id).GetAsync())!.LastUsedAt);
-        Assert.DoesNotContain(id, await Fx.Client.GetGrain<IOAuthApplicationDirectoryGrain>(OAuthKeys.Singleton).ListUnusedAsync(DateTimeOffset.MaxValue));
+        Assert.DoesNotContain(id, await Fx.Client.Shard(id).ListUnusedAsync(DateTimeOffset.MaxValue));
     }
 }
