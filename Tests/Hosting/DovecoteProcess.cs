@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 
 namespace Dovecote.Tests.Hosting;
 
@@ -38,6 +40,42 @@ public sealed class DovecoteProcess : IAsyncDisposable
     }
 
     public Task WaitForExitAsync() => _process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>Polls <paramref name="readyUrl"/> until it answers 2xx; fails with the process output if it exits or takes over a minute.</summary>
+    public async Task WaitUntilReadyAsync(string readyUrl)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            Assert.False(HasExited, $"the process exited: {Output}");
+            try
+            {
+                using var response = await http.GetAsync(readyUrl, TestContext.Current.CancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            Assert.True(DateTime.UtcNow < deadline, $"the process did not become ready: {Output}");
+            await Task.Delay(200, TestContext.Current.CancellationToken); // polling a starting process
+        }
+    }
+
+    /// <summary>A tools/call over plain JSON-RPC, as any MCP client sends it; returns the structured content of a result that is no tool error.</summary>
+    public static async Task<JsonElement> CallToolAsync(string mcpUrl, string bearer, string tool, object arguments)
+    {
+        using var http = new HttpClient();
+        var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "tools/call", @params = new { name = tool, arguments } });
+        using var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).Last(l => l.Length > 0);
+        var result = JsonDocument.Parse(json).RootElement.GetProperty("result");
+        Assert.False(result.TryGetProperty("isError", out var isError) && isError.GetBoolean(), text);
+        return result.GetProperty("structuredContent").Clone();
+    }
 
     /// <summary>Dovecote.{project}.dll from the same build configuration as this test assembly.</summary>
     public static string AssemblyPath(string project)

@@ -139,49 +139,10 @@ public sealed class ProxiedDeliveryTests : IAsyncLifetime
         return "";
     }
 
-    private async Task WaitUntilReadyAsync(DovecoteProcess api)
-    {
-        using var http = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            Assert.False(api.HasExited, $"the Api exited: {api.Output}");
-            try
-            {
-                using var response = await http.GetAsync($"http://127.0.0.1:{_httpPort}/health/ready", TestContext.Current.CancellationToken);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            Assert.True(DateTime.UtcNow < deadline, $"the Api did not become ready: {api.Output}");
-            await Task.Delay(200, TestContext.Current.CancellationToken); // polling a starting process
-        }
-    }
+    private Task WaitUntilReadyAsync(DovecoteProcess api) => api.WaitUntilReadyAsync($"http://127.0.0.1:{_httpPort}/health/ready");
 
-    /// <summary>send_notification over plain JSON-RPC, waiting for the outcome.</summary>
-    private async Task<JsonElement> SendAsync(string message)
-    {
-        using var http = new HttpClient();
-        var body = JsonSerializer.Serialize(new
-        {
-            jsonrpc = "2.0",
-            id = 1,
-            method = "tools/call",
-            @params = new { name = "send_notification", arguments = new { channel = "webhook-inside", message, wait_seconds = 20 } },
-        });
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{_httpPort}/mcp")
-        {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
-        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).Last(l => l.Length > 0);
-        var result = JsonDocument.Parse(json).RootElement.GetProperty("result");
-        Assert.False(result.TryGetProperty("isError", out var isError) && isError.GetBoolean(), text);
-        return result.GetProperty("structuredContent").Clone();
-    }
+    private Task<JsonElement> SendAsync(string message) =>
+        DovecoteProcess.CallToolAsync($"http://127.0.0.1:{_httpPort}/mcp", ApiKey, "send_notification", new { channel = "webhook-inside", message, wait_seconds = 20 });
 
     public async ValueTask DisposeAsync()
     {
