@@ -25,8 +25,8 @@ public sealed class ChannelGrain(
 {
     private const string DrainReminder = "drain";
 
-    /// <summary>The encrypted settings JSON; a few URLs and a token are far below it. Part of the state budget.</summary>
-    private const int MaxProtectedSettingsLength = 8 * 1024;
+    /// <summary>The encrypted settings in stored bytes (<see cref="StoredSize"/>); a few URLs and a token are far below it. Part of the state budget.</summary>
+    public const int MaxProtectedSettingsBytes = 8 * 1024;
 
     private readonly DeliveryOptions _options = deliveryOptions.Value;
     private readonly RenderLimits _limits = new(deliveryOptions.Value.MaxChunksPerMessage, deliveryOptions.Value.MaxRenderExpansion);
@@ -88,8 +88,8 @@ public sealed class ChannelGrain(
         channel.Name = config.Name;
         channel.RateLimit = config.RateLimit;
         var protectedSettings = secrets.Protect(JsonSerializer.Serialize(config.Settings), Key);
-        if (protectedSettings.Length > MaxProtectedSettingsLength)
-            throw new ArgumentException($"the settings are too large to store ({protectedSettings.Length} of at most {MaxProtectedSettingsLength} characters encrypted)");
+        if (StoredSize.Of(protectedSettings) > MaxProtectedSettingsBytes)
+            throw new ArgumentException($"the settings are too large to store (at most {MaxProtectedSettingsBytes} bytes once encrypted)");
         channel.ProtectedSettings = protectedSettings;
         Outbox.SetEnabled(config.Enabled);
         await state.WriteOrReloadAsync(this);

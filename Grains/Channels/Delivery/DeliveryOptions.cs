@@ -52,7 +52,7 @@ public sealed class DeliveryOptions
 
     /// <summary>Dead letters in stored bytes; the oldest are dropped to make room (their final status stays in the history).</summary>
     [Range(16 * 1024, 256 * 1024)]
-    public int DeadLetterBudgetBytes { get; set; } = 64 * 1024;
+    public int DeadLetterBudgetBytes { get; set; } = 48 * 1024;
 
     /// <summary>Finished deliveries in stored bytes; the oldest are forgotten first. Delivery never waits on it.</summary>
     [Range(8 * 1024, 128 * 1024)]
@@ -60,7 +60,7 @@ public sealed class DeliveryOptions
 
     /// <summary>Remembered idempotency keys in stored bytes; the oldest are forgotten first, as when IdempotencyCapacity is reached.</summary>
     [Range(4 * 1024, 128 * 1024)]
-    public int IdempotencyBudgetBytes { get; set; } = 32 * 1024;
+    public int IdempotencyBudgetBytes { get; set; } = 24 * 1024;
 
     /// <summary>Platform messages one notification may become (RenderLimits.MaxChunks); more is refused at enqueue.</summary>
     [Range(1, 500)]
