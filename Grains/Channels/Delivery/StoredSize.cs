@@ -8,13 +8,13 @@ namespace Dovecote.Grains.Channels.Delivery;
 /// </summary>
 public static class StoredSize
 {
-    /// <summary>An outbox message or a delivery status without its strings: measured about 700 bytes at the state's depth.</summary>
+    /// <summary>An outbox message or a delivery status without its strings (names, indentation, dates): well under this.</summary>
     public const int EntryOverhead = 1_024;
 
     /// <summary>An idempotency entry without its strings: three properties and an "$id".</summary>
     public const int KeyOverhead = 256;
 
-    /// <summary>One element of a list of strings (a platform message id): indentation, quotes, comma.</summary>
+    /// <summary>One element of a list of strings (a platform message id, at most 64 characters): indentation, quotes, comma.</summary>
     public const int ItemOverhead = 32;
 
     public static long Of(string? text)
