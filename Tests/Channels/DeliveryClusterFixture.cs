@@ -47,7 +47,8 @@ public sealed class DeliveryClusterFixture : IAsyncLifetime
     }
 
     /// <summary>A cluster on <paramref name="log"/>; give the same <paramref name="serviceId"/> to restart one on the state another left.</summary>
-    public static InProcessTestCluster BuildCluster(GrainStateLog log, string dataDirectory, Dictionary<string, string?> settings, string? serviceId = null)
+    public static InProcessTestCluster BuildCluster(
+        GrainStateLog log, string dataDirectory, Dictionary<string, string?> settings, string? serviceId = null, Action<IServiceCollection>? services = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(2);
@@ -57,6 +58,7 @@ public sealed class DeliveryClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(log);
             silo.AddEmbeddedStorage(dataDirectory);
             silo.AddDovecoteGrains(configuration, embeddedDataDirectory: dataDirectory);
+            services?.Invoke(silo.Services);
         });
         return builder.Build();
     }
