@@ -15,7 +15,12 @@ public sealed class OutboxBudgetTests
     private const char Worst = '<';
 
     private readonly ChannelState _state = new() { Configured = true, Enabled = true, Type = ChannelType.Webhook, Name = "Hook" };
-    private readonly DeliveryOptions _options = new() { InitialBackoff = TimeSpan.FromSeconds(2), MaxBackoff = TimeSpan.FromSeconds(10), MaxPause = TimeSpan.FromMinutes(5) };
+    private readonly DeliveryOptions _options = new()
+    {
+        InitialBackoff = TimeSpan.FromSeconds(2),
+        MaxBackoff = TimeSpan.FromSeconds(10),
+        MaxPause = TimeSpan.FromMinutes(5),
+    };
 
     private Outbox Outbox() => new(_state, "hook", _options, new FixedRandom(0.5));
 

@@ -184,7 +184,8 @@ public sealed class ThrowingSenderTests
             Assert.Equal("sending failed unexpectedly (InvalidOperationException)", brokenStatus.LastError);
             Assert.Equal(DeliveryState.Delivered, nextStatus.State);
             Assert.Equal(DeliveryState.Delivered, laterStatus.State);
-            var received = webhooks.Deliveries.Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString());
+            var received = webhooks.Deliveries
+                .Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString());
             Assert.Equal(["the next legitimate message", "a later message"], received);
         }
         finally

@@ -63,7 +63,8 @@ public sealed class SenderTestRig : IAsyncLifetime, IHttpClientFactory
         var notification = new Notification(message);
         var pipeline = DeliveryHttp.CreatePipeline(new DeliveryOptions { AttemptTimeout = TimeSpan.FromSeconds(20) }, TimeProvider.System);
         Interlocked.Exchange(ref _handler.BodyBytesRead, 0);
-        var request = new SendRequest(Guid.NewGuid().ToString("N"), settings, notification, sender.Render(notification, RenderLimits.Default)[0], AsPlainText: false, pipeline);
+        var chunk = sender.Render(notification, RenderLimits.Default)[0];
+        var request = new SendRequest(Guid.NewGuid().ToString("N"), settings, notification, chunk, AsPlainText: false, pipeline);
         return sender.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
