@@ -24,7 +24,12 @@ public sealed class ChannelGrain(
     ILogger<ChannelGrain> logger) : Grain, IChannelGrain, IRemindable
 {
     private const string DrainReminder = "drain";
+
+    /// <summary>The encrypted settings in stored bytes (<see cref="StoredSize"/>); a few URLs and a token are far below it. Part of the state budget.</summary>
+    public const int MaxProtectedSettingsBytes = 8 * 1024;
+
     private readonly DeliveryOptions _options = deliveryOptions.Value;
+    private readonly RenderLimits _limits = new(deliveryOptions.Value.MaxChunksPerMessage, deliveryOptions.Value.MaxRenderExpansion);
     private readonly Dictionary<string, List<TaskCompletionSource>> _waiters = [];
     private ChannelSettings? _settings;
     private TokenBucket? _bucket;
@@ -82,7 +87,10 @@ public sealed class ChannelGrain(
         channel.Type = config.Settings.Type;
         channel.Name = config.Name;
         channel.RateLimit = config.RateLimit;
-        channel.ProtectedSettings = secrets.Protect(JsonSerializer.Serialize(config.Settings), Key);
+        var protectedSettings = secrets.Protect(JsonSerializer.Serialize(config.Settings), Key);
+        if (StoredSize.Of(protectedSettings) > MaxProtectedSettingsBytes)
+            throw new ArgumentException($"the settings are too large to store (at most {MaxProtectedSettingsBytes} bytes once encrypted)");
+        channel.ProtectedSettings = protectedSettings;
         Outbox.SetEnabled(config.Enabled);
         await state.WriteOrReloadAsync(this);
         LoadSettings();
@@ -109,8 +117,12 @@ public sealed class ChannelGrain(
 
     async Task<EnqueueResult> IChannelGrain.EnqueueAsync(Notification notification, string? idempotencyKey)
     {
-        var result = Outbox.Accept(notification, idempotencyKey, time.GetUtcNow());
+        // Rendered now, so a message no attempt could send is refused with the reason instead of acknowledged.
+        IReadOnlyList<RenderedChunk>? chunks = null;
+        var sender = state.State.Configured ? senders.For(state.State.Type) : null;
+        var result = Outbox.Accept(notification, idempotencyKey, time.GetUtcNow(), n => RenderProblem(sender!, n, out chunks));
         if (!result.Accepted || result.Duplicate) return result;
+        if (chunks is not null && state.State.Outbox.Count == 1) _rendered = (result.DeliveryId!, chunks); // it is the head: sent next
 
         // Acknowledged = durable: the state and the reminder that will resume delivery both exist before we answer.
         await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
@@ -188,6 +200,12 @@ public sealed class ChannelGrain(
             do wait = await DeliverNextAsync(cancellationToken);
             while (wait == TimeSpan.Zero && !cancellationToken.IsCancellationRequested);
         }
+        catch (Exception e)
+        {
+            // A failed state write (the activation then reloads) must not leave the outbox without a drain: try again later.
+            wait = cancellationToken.IsCancellationRequested ? null : _options.InitialBackoff;
+            if (wait is not null) logger.LogError(e, "Channel {Channel}: the drain failed; retrying in {Delay}", Key, wait);
+        }
         finally
         {
             _draining = false;
@@ -207,31 +225,52 @@ public sealed class ChannelGrain(
 
         var message = Outbox.Head;
         var sender = senders.For(state.State.Type);
-        var chunks = Render(sender, message);
-        var request = new SendRequest(message.DeliveryId, _settings, message.Notification, chunks[message.ChunksSent], AsPlainText: false, _pipeline!);
-        var outcome = await sender.SendAsync(request, cancellationToken);
-        if (outcome.Kind is OutcomeKind.MarkupRejected or OutcomeKind.TooLong)
+        IReadOnlyList<RenderedChunk>? chunks = null;
+        SendOutcome? outcome = null;
+        string? failure = null;
+        try
         {
-            logger.LogInformation("Delivery {Delivery}: {Error}; resending the chunk as plain text", message.DeliveryId, outcome.Error);
-            Outbox.CountAttempt(message, time.GetUtcNow());
-            outcome = await sender.SendAsync(request with { AsPlainText = true }, cancellationToken);
-            if (outcome.Kind is OutcomeKind.MarkupRejected or OutcomeKind.TooLong) outcome = SendOutcome.Rejected(outcome.Error ?? "rejected");
+            chunks = Render(sender, message);
+            outcome = await SendChunkAsync(sender, message, chunks[message.ChunksSent], cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // One message must never block a channel: whatever it throws, it is dead-lettered and the next one goes.
+            failure = e is NotificationRenderException ? e.Message : $"{(chunks is null ? "rendering" : "sending")} failed unexpectedly ({e.GetType().Name})";
+            logger.LogError(e, "Delivery {Delivery}: {Failure}; dead-lettering it so the channel moves on", message.DeliveryId, failure);
         }
 
         // The channel may have been deleted or reconfigured while the send was in flight.
         if (!state.State.Configured || state.State.Outbox.Count == 0 || !ReferenceEquals(Outbox.Head, message)) return TimeSpan.Zero;
         var now = time.GetUtcNow();
-        if (outcome is { Kind: OutcomeKind.ChatMigrated, MigrateToChatId: { } newChat } && _settings is TelegramSettings telegram)
+        if (outcome is null)
+        {
+            Report(message, Outbox.Abandon(message, failure!, now));
+        }
+        else if (outcome is { Kind: OutcomeKind.ChatMigrated, MigrateToChatId: { } newChat } && _settings is TelegramSettings telegram)
         {
             FollowMigration(telegram with { ChatId = newChat });
             Outbox.CountAttempt(message, now);
         }
         else
         {
-            Report(message, Outbox.Apply(message, outcome, chunks.Count, now));
+            Report(message, Outbox.Apply(message, outcome, chunks!.Count, now));
         }
         await state.WriteOrReloadAsync(this);
         return TimeSpan.Zero;
+    }
+
+    /// <summary>Sends one chunk; markup the platform refuses is resent once as plain text.</summary>
+    private async Task<SendOutcome> SendChunkAsync(IChannelSender sender, OutboxMessage message, RenderedChunk chunk, CancellationToken cancellationToken)
+    {
+        var request = new SendRequest(message.DeliveryId, _settings!, message.Notification, chunk, AsPlainText: false, _pipeline!);
+        var outcome = await sender.SendAsync(request, cancellationToken);
+        if (outcome.Kind is not (OutcomeKind.MarkupRejected or OutcomeKind.TooLong)) return outcome;
+
+        logger.LogInformation("Delivery {Delivery}: {Error}; resending the chunk as plain text", message.DeliveryId, outcome.Error);
+        Outbox.CountAttempt(message, time.GetUtcNow());
+        outcome = await sender.SendAsync(request with { AsPlainText = true }, cancellationToken);
+        return outcome.Kind is OutcomeKind.MarkupRejected or OutcomeKind.TooLong ? SendOutcome.Rejected(outcome.Error ?? "rejected") : outcome;
     }
 
     /// <summary>Measures and logs what an outcome did, and answers whoever waits on a finished delivery.</summary>
@@ -248,8 +287,8 @@ public sealed class ChannelGrain(
                 logger.LogInformation("Channel {Channel} rate limited until {Until}", Key, channel.PausedUntil);
                 break;
         }
-        if (applied.DroppedDeadLetter is { } dropped)
-            logger.LogWarning("Channel {Channel}: dead-letter queue full; dropping the oldest ({Delivery})", Key, dropped);
+        if (applied.DroppedDeadLetters.Count > 0)
+            logger.LogWarning("Channel {Channel}: dead-letter queue full (count or bytes); dropping {Deliveries}", Key, applied.DroppedDeadLetters);
         if (applied.Step == OutboxStep.DeadLettered)
             logger.LogWarning("Delivery {Delivery} dead-lettered: {Error}", message.DeliveryId, message.LastError);
         if (applied.DisabledChannel)
@@ -274,10 +313,30 @@ public sealed class ChannelGrain(
     private IReadOnlyList<RenderedChunk> Render(IChannelSender sender, OutboxMessage message)
     {
         if (_rendered is { } cached && cached.DeliveryId == message.DeliveryId) return cached.Chunks;
-        var chunks = sender.Render(message.Notification);
+        var chunks = sender.Render(message.Notification, _limits);
         if (message.ChunksSent >= chunks.Count) Outbox.Restart(message);
         _rendered = (message.DeliveryId, chunks);
         return chunks;
+    }
+
+    /// <summary>Null when the notification renders for this channel's platform, else the reason for the agent.</summary>
+    private string? RenderProblem(IChannelSender sender, Notification notification, out IReadOnlyList<RenderedChunk>? chunks)
+    {
+        chunks = null;
+        try
+        {
+            chunks = sender.Render(notification, _limits);
+            return null;
+        }
+        catch (NotificationRenderException e)
+        {
+            return e.Message;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Channel {Channel}: rendering a notification failed unexpectedly", Key);
+            return $"The message cannot be rendered for {state.State.Type} ({e.GetType().Name}); send it with format \"plain\".";
+        }
     }
 
     /// <summary>Keeps a reminder exactly while messages are pending. Serialized, so a late unregister never removes a newer registration.</summary>

@@ -275,4 +275,26 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     private static string Text(CallToolResult result) => string.Concat(result.Content.OfType<TextContentBlock>().Select(c => c.Text));
+
+    [Fact]
+    public async Task A_message_nested_past_the_markdown_depth_limit_is_a_tool_error_and_the_next_message_is_delivered()
+    {
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await api.AddTelegramChannelAsync("default", chat);
+        await using var client = await api.ConnectAsync();
+
+        // Once acknowledged, then thrown inside the drain timer at the head of the outbox, blocking the channel for good.
+        var poison = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = string.Concat(Enumerable.Repeat("> ", 128)) + "text" },
+            cancellationToken: Ct);
+        var next = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "the next legitimate message", ["wait_seconds"] = 20 },
+            cancellationToken: Ct);
+
+        Assert.True(poison.IsError);
+        Assert.Contains("nests Markdown too deeply", Text(poison));
+        Assert.NotEqual(true, next.IsError);
+        Assert.Equal("delivered", next.StructuredContent!.Value.GetProperty("deliveries")[0].GetProperty("status").GetString());
+        Assert.Equal(["the next legitimate message"], api.Telegram.Messages.Where(m => m.ChatId == chat).Select(m => m.Text).Distinct());
+    }
 }

@@ -46,15 +46,19 @@ public sealed class DeliveryClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
-    public static InProcessTestCluster BuildCluster(GrainStateLog log, string dataDirectory, Dictionary<string, string?> settings)
+    /// <summary>A cluster on <paramref name="log"/>; give the same <paramref name="serviceId"/> to restart one on the state another left.</summary>
+    public static InProcessTestCluster BuildCluster(
+        GrainStateLog log, string dataDirectory, Dictionary<string, string?> settings, string? serviceId = null, Action<IServiceCollection>? services = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(2);
+        if (serviceId is not null) builder.Options.ServiceId = serviceId; // grain state and reminders are keyed by it
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(log);
             silo.AddEmbeddedStorage(dataDirectory);
             silo.AddDovecoteGrains(configuration, embeddedDataDirectory: dataDirectory);
+            services?.Invoke(silo.Services);
         });
         return builder.Build();
     }

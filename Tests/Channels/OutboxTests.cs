@@ -317,11 +317,11 @@ public sealed class OutboxTests
     {
         var ids = Enumerable.Range(0, 3).Select(i => Accept($"m{i}")).ToList();
 
-        Assert.Null(Apply(ids[0], SendOutcome.Rejected("bad"), Start).DroppedDeadLetter);
-        Assert.Null(Apply(ids[1], SendOutcome.Rejected("bad"), Start).DroppedDeadLetter);
+        Assert.Empty(Apply(ids[0], SendOutcome.Rejected("bad"), Start).DroppedDeadLetters);
+        Assert.Empty(Apply(ids[1], SendOutcome.Rejected("bad"), Start).DroppedDeadLetters);
         var third = Apply(ids[2], SendOutcome.Rejected("bad"), Start);
 
-        Assert.Equal(ids[0], third.DroppedDeadLetter);
+        Assert.Equal([ids[0]], third.DroppedDeadLetters);
         Assert.Equal(ids.Skip(1), Outbox().DeadLetters().Select(d => d.DeliveryId));
     }
 

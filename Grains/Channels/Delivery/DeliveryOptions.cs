@@ -43,6 +43,33 @@ public sealed class DeliveryOptions
     [Range(1, 100_000)]
     public int DeadLetterCapacity { get; set; } = 500;
 
+    // Byte budgets, measured as StoredSize counts them (an upper bound on the stored JSON). With the defaults a channel's
+    // state stays under 256 KiB, a quarter of what one Azure Table entity holds (docs/architecture.md, "State budget").
+
+    /// <summary>Pending messages per channel in stored bytes; beyond it enqueues are refused (backpressure), never dropped.</summary>
+    [Range(64 * 1024, 512 * 1024)]
+    public int OutboxBudgetBytes { get; set; } = 128 * 1024;
+
+    /// <summary>Dead letters in stored bytes; the oldest are dropped to make room (their final status stays in the history).</summary>
+    [Range(16 * 1024, 256 * 1024)]
+    public int DeadLetterBudgetBytes { get; set; } = 48 * 1024;
+
+    /// <summary>Finished deliveries in stored bytes; the oldest are forgotten first. Delivery never waits on it.</summary>
+    [Range(8 * 1024, 128 * 1024)]
+    public int HistoryBudgetBytes { get; set; } = 24 * 1024;
+
+    /// <summary>Remembered idempotency keys in stored bytes; the oldest are forgotten first, as when IdempotencyCapacity is reached.</summary>
+    [Range(4 * 1024, 128 * 1024)]
+    public int IdempotencyBudgetBytes { get; set; } = 24 * 1024;
+
+    /// <summary>Platform messages one notification may become (RenderLimits.MaxChunks); more is refused at enqueue.</summary>
+    [Range(1, 500)]
+    public int MaxChunksPerMessage { get; set; } = 50;
+
+    /// <summary>How many times its own length a notification's rendered text may be (RenderLimits.MaxExpansion).</summary>
+    [Range(1, 100)]
+    public int MaxRenderExpansion { get; set; } = 5;
+
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
 

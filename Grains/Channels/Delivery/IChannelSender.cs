@@ -8,8 +8,11 @@ public interface IChannelSender
 {
     ChannelType Type { get; }
 
-    /// <summary>Deterministic: a half-delivered message resumes at its chunk index after a restart.</summary>
-    IReadOnlyList<RenderedChunk> Render(Notification notification);
+    /// <summary>
+    /// Deterministic: a half-delivered message resumes at its chunk index after a restart. Throws
+    /// <see cref="NotificationRenderException"/> (a reason for the agent) when the notification cannot fit <paramref name="limits"/>.
+    /// </summary>
+    IReadOnlyList<RenderedChunk> Render(Notification notification, RenderLimits limits);
 
     Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken);
 }

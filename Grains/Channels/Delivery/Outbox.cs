@@ -7,10 +7,15 @@ namespace Dovecote.Grains.Channels.Delivery;
 /// </summary>
 public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions options, Random jitter)
 {
-    private const int MaxIdempotencyKeyLength = 200;
+    /// <summary>Platform errors may be as long as the 16 KiB of body we read; each stored copy is clipped to this.</summary>
+    public const int MaxStoredErrorLength = 500;
 
-    /// <summary>Dedupes on the idempotency key and appends; the caller persists the state before acknowledging.</summary>
-    public EnqueueResult Accept(Notification notification, string? idempotencyKey, DateTimeOffset now)
+    /// <summary>
+    /// Dedupes on the idempotency key and appends; the caller persists the state before acknowledging.
+    /// <paramref name="renderProblem"/> renders the message for the channel's platform and says why it cannot be, so a
+    /// message that would fail every attempt is refused now rather than accepted and dead-lettered later.
+    /// </summary>
+    public EnqueueResult Accept(Notification notification, string? idempotencyKey, DateTimeOffset now, Func<Notification, string?>? renderProblem = null)
     {
         if (!state.Configured)
             return EnqueueResult.Reject(EnqueueRejection.ChannelNotFound, $"channel '{channelId}' does not exist");
@@ -18,8 +23,8 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             return EnqueueResult.Reject(EnqueueRejection.ChannelDisabled, $"channel '{channelId}' is disabled: {state.DisabledReason}");
         if (notification.Validate() is { } problem)
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, problem);
-        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
-            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, $"idempotency_key must be 1 to {MaxIdempotencyKeyLength} characters");
+        if (Notification.ValidateIdempotencyKey(idempotencyKey) is { } keyProblem)
+            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, keyProblem);
 
         state.RecentKeys.RemoveAll(k => now - k.At > options.IdempotencyWindow);
         if (idempotencyKey is not null && state.RecentKeys.Find(k => k.Key == idempotencyKey) is { } seen)
@@ -34,11 +39,14 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             AcceptedAt = now,
             UpdatedAt = now,
         };
+        if (BudgetProblem(message) is { } budget) return budget;
+        if (renderProblem?.Invoke(notification) is { } unrenderable)
+            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, unrenderable);
         state.Outbox.Add(message);
         if (idempotencyKey is not null)
         {
             state.RecentKeys.Add(new IdempotencyEntry(idempotencyKey, message.DeliveryId, now));
-            if (state.RecentKeys.Count > options.IdempotencyCapacity) state.RecentKeys.RemoveAt(0);
+            EvictOldest(state.RecentKeys, options.IdempotencyCapacity, options.IdempotencyBudgetBytes, StoredSize.Of);
         }
         return EnqueueResult.Accept(message.DeliveryId, duplicate: false);
     }
@@ -80,13 +88,13 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
 
             case OutcomeKind.RateLimited:
                 // Not the message's fault: the channel waits, and the retry budget is untouched.
-                message.LastError = outcome.Error;
+                message.LastError = Clip(outcome.Error);
                 Pause(now, outcome.RetryAfter ?? TimeSpan.FromSeconds(1));
                 return new(OutboxStep.Paused);
 
             case OutcomeKind.Retryable or OutcomeKind.ChatMigrated:
                 message.Failures++;
-                message.LastError = state.LastError = outcome.Error;
+                message.LastError = state.LastError = Clip(outcome.Error);
                 state.ConsecutiveFailures++;
                 if (message.Failures >= options.MaxAttempts || now - message.AcceptedAt >= options.MaxAge)
                     return DeadLetter(message, $"gave up after {message.Failures} failed attempts: {outcome.Error}");
@@ -96,17 +104,27 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             case OutcomeKind.DeadDestination:
                 state.ConsecutiveFailures++;
                 state.ConsecutiveDeadDestinations++;
-                state.LastError = outcome.Error;
+                state.LastError = Clip(outcome.Error);
                 var applied = DeadLetter(message, outcome.Error);
                 if (!outcome.DisableChannel && state.ConsecutiveDeadDestinations < options.AutoDisableAfter) return applied;
                 // Keeps us from hammering a destination that refuses us (and from getting our egress address banned).
                 state.Enabled = false;
-                state.DisabledReason = $"the destination refused delivery: {outcome.Error}";
+                state.DisabledReason = Clip($"the destination refused delivery: {outcome.Error}");
                 return applied with { DisabledChannel = true };
 
             default:
                 return DeadLetter(message, outcome.Error);
         }
+    }
+
+    /// <summary>
+    /// Gives up on a message that threw instead of producing an outcome (it cannot be rendered any more, or its sender
+    /// failed): one message must never block the channel, so it is dead-lettered with the reason and the next one goes.
+    /// </summary>
+    public Applied Abandon(OutboxMessage message, string reason, DateTimeOffset now)
+    {
+        message.UpdatedAt = now;
+        return DeadLetter(message, reason);
     }
 
     /// <summary>Queues dead letters again (one, or all when <paramref name="deliveryId"/> is null) with a fresh retry budget.</summary>
@@ -186,29 +204,65 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
         var step = options.InitialBackoff * Math.Pow(2, Math.Min(failures - 1, 30));
         if (step > options.MaxBackoff) step = options.MaxBackoff;
         var jittered = step / 2 + step / 2 * jitter.NextDouble();
-        return retryAfter > jittered ? retryAfter.Value : jittered;
+        // A 5xx's Retry-After is the platform's wish, not an order: a far-future one must not park the head message for a day.
+        var asked = retryAfter > options.MaxPause ? options.MaxPause : retryAfter;
+        return asked > jittered ? asked.Value : jittered;
     }
 
     private Applied DeadLetter(OutboxMessage message, string? error)
     {
-        message.LastError = error;
+        message.LastError = Clip(error);
         message.NextAttemptAt = null;
         state.DeadLetters.Add(message);
-        string? dropped = null;
-        if (state.DeadLetters.Count > options.DeadLetterCapacity)
-        {
-            dropped = state.DeadLetters[0].DeliveryId;
-            state.DeadLetters.RemoveAt(0);
-        }
+        // By count and by bytes; a dead letter bigger than the whole budget goes too, and its final status stays in the history.
+        var dropped = EvictOldest(state.DeadLetters, options.DeadLetterCapacity, options.DeadLetterBudgetBytes, StoredSize.Of, keepNewest: false)
+            .Select(m => m.DeliveryId).ToList();
         Finish(message, DeliveryState.Failed);
-        return new(OutboxStep.DeadLettered) { DroppedDeadLetter = dropped };
+        return new(OutboxStep.DeadLettered) { DroppedDeadLetters = dropped };
     }
 
     private void Finish(OutboxMessage message, DeliveryState final)
     {
         state.Outbox.Remove(message);
         state.History.Add(Status(message, final));
-        if (state.History.Count > options.HistoryCapacity) state.History.RemoveAt(0);
+        EvictOldest(state.History, options.HistoryCapacity, options.HistoryBudgetBytes, StoredSize.Of);
+    }
+
+    /// <summary>Backpressure in bytes: null when the message fits beside what is pending.</summary>
+    private EnqueueResult? BudgetProblem(OutboxMessage message)
+    {
+        var budget = options.OutboxBudgetBytes;
+        var size = StoredSize.Of(message);
+        if (size > budget)
+            return EnqueueResult.Reject(EnqueueRejection.InvalidMessage,
+                $"the message takes {size} bytes to store and a channel's outbox holds {budget} (Delivery__OutboxBudgetBytes); shorten it "
+                + "(text other than plain ASCII counts six bytes a character)");
+        var pending = state.Outbox.Sum(StoredSize.Of);
+        return pending + size > budget
+            ? EnqueueResult.Reject(EnqueueRejection.OutboxFull,
+                $"channel '{channelId}' is full: its {state.Outbox.Count} pending messages take {pending} of its {budget} bytes "
+                + "(Delivery__OutboxBudgetBytes); retry later (backpressure)")
+            : null;
+    }
+
+    /// <summary>Drops the oldest entries until at most <paramref name="capacity"/> remain within <paramref name="budget"/> bytes.</summary>
+    private static List<T> EvictOldest<T>(List<T> entries, int capacity, long budget, Func<T, long> size, bool keepNewest = true)
+    {
+        var total = entries.Sum(size);
+        var evicted = 0;
+        while (entries.Count - evicted > (keepNewest ? 1 : 0) && (entries.Count - evicted > capacity || total > budget))
+            total -= size(entries[evicted++]);
+        var dropped = entries.GetRange(0, evicted);
+        entries.RemoveRange(0, evicted);
+        return dropped;
+    }
+
+    private static string? Clip(string? error)
+    {
+        if (error is not { Length: > MaxStoredErrorLength }) return error;
+        var cut = MaxStoredErrorLength - 3;
+        if (char.IsHighSurrogate(error[cut - 1])) cut--; // never half a pair
+        return string.Concat(error.AsSpan(0, cut), "...");
     }
 
     private DeliveryStatus Status(OutboxMessage m, DeliveryState deliveryState) =>
@@ -235,8 +289,8 @@ public readonly record struct Applied(OutboxStep Step)
     /// <summary>The destination refused us once too often (or for good), so the channel disabled itself.</summary>
     public bool DisabledChannel { get; init; }
 
-    /// <summary>The oldest dead letter, dropped to make room for this one.</summary>
-    public string? DroppedDeadLetter { get; init; }
+    /// <summary>The oldest dead letters, dropped to make room for this one (by count or by bytes).</summary>
+    public IReadOnlyList<string> DroppedDeadLetters { get; init; } = [];
 
     /// <summary>The delivery's final state when it left the outbox; null while it is still pending.</summary>
     public DeliveryState? Final => Step switch

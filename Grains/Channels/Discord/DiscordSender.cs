@@ -12,7 +12,8 @@ public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProv
 
     public ChannelType Type => ChannelType.Discord;
 
-    public IReadOnlyList<RenderedChunk> Render(Notification notification) => DiscordRenderer.Render(notification);
+    public IReadOnlyList<RenderedChunk> Render(Notification notification, RenderLimits limits) =>
+        DiscordRenderer.Render(notification, DiscordRenderer.MaxLength, limits);
 
     public Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken)
     {

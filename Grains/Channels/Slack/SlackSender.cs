@@ -16,7 +16,8 @@ public sealed class SlackSender(IHttpClientFactory httpClientFactory, TimeProvid
 
     public ChannelType Type => ChannelType.Slack;
 
-    public IReadOnlyList<RenderedChunk> Render(Notification notification) => SlackRenderer.Render(notification);
+    public IReadOnlyList<RenderedChunk> Render(Notification notification, RenderLimits limits) =>
+        SlackRenderer.Render(notification, SlackRenderer.MaxLength, limits);
 
     public Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken)
     {

@@ -10,7 +10,8 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
 {
     public ChannelType Type => ChannelType.Telegram;
 
-    public IReadOnlyList<RenderedChunk> Render(Notification notification) => TelegramRenderer.Render(notification);
+    public IReadOnlyList<RenderedChunk> Render(Notification notification, RenderLimits limits) =>
+        TelegramRenderer.Render(notification, TelegramRenderer.MaxLength, limits);
 
     public Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken)
     {

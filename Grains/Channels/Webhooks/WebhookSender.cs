@@ -14,8 +14,9 @@ public sealed class WebhookSender(IHttpClientFactory httpClientFactory, TimeProv
 
     public ChannelType Type => ChannelType.Webhook;
 
-    /// <summary>Webhooks carry the whole notification as JSON, so there is one chunk.</summary>
-    public IReadOnlyList<RenderedChunk> Render(Notification notification) => [new RenderedChunk(notification.Message, notification.Message)];
+    /// <summary>Webhooks carry the whole notification as JSON, so there is one chunk whatever the limits.</summary>
+    public IReadOnlyList<RenderedChunk> Render(Notification notification, RenderLimits limits) =>
+        [new RenderedChunk(notification.Message, notification.Message)];
 
     public Task<SendOutcome> SendAsync(SendRequest request, CancellationToken cancellationToken)
     {

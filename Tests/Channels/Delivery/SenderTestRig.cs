@@ -1,6 +1,7 @@
 using System.Net;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Discord;
+using Dovecote.Grains.Channels.Rendering;
 using Dovecote.Grains.Channels.Slack;
 using Dovecote.Grains.Channels.Telegram;
 using Dovecote.Grains.Channels.Webhooks;
@@ -62,7 +63,8 @@ public sealed class SenderTestRig : IAsyncLifetime, IHttpClientFactory
         var notification = new Notification(message);
         var pipeline = DeliveryHttp.CreatePipeline(new DeliveryOptions { AttemptTimeout = TimeSpan.FromSeconds(20) }, TimeProvider.System);
         Interlocked.Exchange(ref _handler.BodyBytesRead, 0);
-        var request = new SendRequest(Guid.NewGuid().ToString("N"), settings, notification, sender.Render(notification)[0], AsPlainText: false, pipeline);
+        var chunk = sender.Render(notification, RenderLimits.Default)[0];
+        var request = new SendRequest(Guid.NewGuid().ToString("N"), settings, notification, chunk, AsPlainText: false, pipeline);
         return sender.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
