@@ -14,6 +14,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Hosting;
 
 namespace Dovecote.Grains.Hosting;
@@ -77,6 +78,7 @@ public static class DovecoteSiloExtensions
         services.TryAddSingleton<DeliveryMetrics>();
 
         silo.UseSystemTextJsonGrainStorageSerializer();
+        services.Configure<SystemTextJsonGrainStorageSerializerOptions>(StorageJson.Configure);
         silo.AddIncomingGrainCallFilter<TenantIsolationFilter>();
         return silo;
     }

@@ -12,7 +12,7 @@ public sealed class OutboxBudgetTests
     private static readonly DateTimeOffset Start = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
     /// <summary>Six stored bytes a character: the default JSON encoder writes '&lt;' as "\u003C".</summary>
-    private const char Worst = '<';
+    private const char Worst = '\u0001'; // a control character: escaped as \u0001, six bytes stored
 
     private readonly ChannelState _state = new() { Configured = true, Enabled = true, Type = ChannelType.Webhook, Name = "Hook" };
     private readonly DeliveryOptions _options = new()
@@ -71,15 +71,30 @@ public sealed class OutboxBudgetTests
     }
 
     [Fact]
-    public void Non_ascii_text_counts_what_it_takes_once_escaped()
+    public void Text_counts_the_utf8_bytes_it_is_stored_as()
     {
         _options.OutboxBudgetBytes = 10_000;
 
         var ascii = Outbox().Accept(new Notification(new string('x', 1_400)), null, Start);
-        var escaped = Outbox().Accept(new Notification(new string('é', 1_400)), null, Start); // 8,400 bytes as "\u00E9"
+        var cjk = Outbox().Accept(new Notification(new string('中', 2_500)), null, Start); // 7,500 bytes of UTF-8
+        var more = Outbox().Accept(new Notification(new string('x', 2_500)), null, Start);
 
         Assert.True(ascii.Accepted, ascii.Error);
-        Assert.Equal(EnqueueRejection.OutboxFull, escaped.Rejection);
+        Assert.Equal(EnqueueRejection.OutboxFull, cjk.Rejection);
+        Assert.True(more.Accepted, more.Error);
+    }
+
+    [Fact]
+    public void The_longest_message_in_any_script_fits_the_default_outbox()
+    {
+        foreach (var letter in new[] { 'ж', '中', 'x' })
+        {
+            var state = new ChannelState { Configured = true, Enabled = true, Type = ChannelType.Webhook, Name = "Hook" };
+            var result = new Outbox(state, "c", new DeliveryOptions(), new FixedRandom(0.5))
+                .Accept(new Notification(new string(letter, Notification.MaxMessageLength)), null, Start);
+
+            Assert.True(result.Accepted, $"{letter}: {result.Error}");
+        }
     }
 
     [Fact]
@@ -228,7 +243,7 @@ public sealed class OutboxBudgetTests
         foreach (var message in _state.Outbox.ToList()) outbox.Apply(message, SendOutcome.RateLimited(longError, TimeSpan.FromSeconds(1)), 1, Start);
         _state.LastError = _state.DisabledReason = new string(Worst, Grains.Channels.Delivery.Outbox.MaxStoredErrorLength);
 
-        var stored = JsonSerializer.SerializeToUtf8Bytes(_state, new SystemTextJsonGrainStorageSerializerOptions().JsonSerializerOptions).Length;
+        var stored = JsonSerializer.SerializeToUtf8Bytes(_state, Dovecote.Grains.Storage.StorageJson.Options()).Length;
 
         Assert.True(_state.Outbox.Sum(StoredSize.Of) > options.OutboxBudgetBytes - 2_000, "the outbox is not full");
         Assert.True(_state.DeadLetters.Sum(StoredSize.Of) > options.DeadLetterBudgetBytes - 10_000, "the dead letters are not full");

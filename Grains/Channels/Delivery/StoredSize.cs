@@ -1,10 +1,10 @@
 namespace Dovecote.Grains.Channels.Delivery;
 
 /// <summary>
-/// Upper bounds on the bytes parts of a channel's state take once stored. The grain storage serializer writes indented
-/// System.Text.Json with its default encoder, which escapes every non-ASCII character and the HTML-sensitive ASCII ones
-/// as "\uXXXX": six bytes per UTF-16 unit. So a text counts one byte per plain ASCII character and six per any other,
-/// and each entry adds a fixed allowance for its property names, indentation, "$id", dates and numbers.
+/// Upper bounds on the bytes parts of a channel's state take once stored. The grain storage serializer writes
+/// System.Text.Json as UTF-8 (<see cref="Storage.StorageJson"/>): a text counts its UTF-8 bytes, six for a control
+/// character or a lone surrogate (escaped as "\uXXXX") and two for a quote or backslash, and each entry adds a fixed
+/// allowance for its property names, indentation, "$id", dates and numbers.
 /// </summary>
 public static class StoredSize
 {
@@ -21,7 +21,25 @@ public static class StoredSize
     {
         if (text is null) return 0;
         long bytes = 0;
-        foreach (var c in text) bytes += IsPlainAscii(c) ? 1 : 6;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                bytes += 4; // a pair is one four-byte UTF-8 sequence
+                i++;
+                continue;
+            }
+            bytes += c switch
+            {
+                < ' ' => 6,
+                '"' or '\\' => 2,
+                < '\x80' => 1,
+                < '\u0800' => 2,
+                _ when char.IsSurrogate(c) => 6,
+                _ => 3,
+            };
+        }
         return bytes;
     }
 
@@ -41,7 +59,4 @@ public static class StoredSize
         foreach (var item in items) bytes += ItemOverhead + Of(item);
         return bytes;
     }
-
-    /// <summary>What the default JavaScriptEncoder writes as itself; quotes, backslashes and control characters are escaped.</summary>
-    private static bool IsPlainAscii(char c) => c is >= ' ' and < '\x7f' and not ('"' or '\\' or '&' or '\'' or '<' or '>' or '+' or '`');
 }
