@@ -21,9 +21,13 @@ public sealed class ClientMetadataServer(string host = "127.0.0.1") : IAsyncDisp
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication? _app;
 
+    // The OS may hand a later test the same port, and the Api caches documents per URL for an hour: a prefix of its
+    // own keeps every server's URLs new.
+    private readonly string _prefix = "/" + Guid.NewGuid().ToString("N");
+
     public string BaseUrl { get; private set; } = "";
 
-    public string UrlOf(string path) => BaseUrl + path;
+    public string UrlOf(string path) => BaseUrl + _prefix + path;
 
     public int Hits(string path) => _hits.GetValueOrDefault(path);
 
@@ -37,6 +41,7 @@ public sealed class ClientMetadataServer(string host = "127.0.0.1") : IAsyncDisp
         _app.Run(async context =>
         {
             var path = context.Request.Path.Value ?? "";
+            if (path.StartsWith(_prefix, StringComparison.Ordinal)) path = path[_prefix.Length..];
             _hits.AddOrUpdate(path, 1, (_, n) => n + 1);
             if (_routes.TryGetValue(path, out var handler)) await handler(context);
             else context.Response.StatusCode = StatusCodes.Status404NotFound;
