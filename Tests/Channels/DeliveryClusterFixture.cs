@@ -12,9 +12,17 @@ namespace Dovecote.Tests.Channels;
 /// A real two-silo Orleans cluster whose silos share one embedded state log (the way cluster silos share one store),
 /// with every platform faked by a real Kestrel server on loopback. Delivery timings are shortened.
 /// </summary>
-public sealed class DeliveryClusterFixture : IAsyncLifetime
+public class DeliveryClusterFixture : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-cluster-").FullName;
+    private readonly Action<Dictionary<string, string?>>? _adjustSettings;
+
+    public DeliveryClusterFixture()
+    {
+    }
+
+    /// <summary>For a cluster of its own whose silos get other settings than <see cref="DeliverySettings"/>.</summary>
+    protected DeliveryClusterFixture(Action<Dictionary<string, string?>> adjustSettings) => _adjustSettings = adjustSettings;
 
     public FakeTelegramServer Telegram { get; } = new();
     public FakeDiscordServer Discord { get; } = new();
@@ -42,7 +50,9 @@ public sealed class DeliveryClusterFixture : IAsyncLifetime
     {
         await Task.WhenAll(Telegram.StartAsync(), Discord.StartAsync(), Slack.StartAsync(), Webhooks.StartAsync());
         Log = new GrainStateLog(new GrainStateLogOptions { Directory = Path.Combine(_dataDirectory, "grains") }, NullLogger<GrainStateLog>.Instance);
-        Cluster = BuildCluster(Log, _dataDirectory, DeliverySettings(Telegram.BaseUrl));
+        var settings = DeliverySettings(Telegram.BaseUrl);
+        _adjustSettings?.Invoke(settings);
+        Cluster = BuildCluster(Log, _dataDirectory, settings);
         await Cluster.DeployAsync();
     }
 

@@ -7,10 +7,8 @@ namespace Dovecote.Tests.Channels.Rendering;
 /// <summary>Splitting rules every renderer must keep; each test runs for all three platforms.</summary>
 public sealed class ChunkingTests
 {
-    public static TheoryData<string> Platforms => [Telegram, Discord, Slack];
-
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_long_mixed_message_splits_within_limits_and_loses_no_word(string platform)
     {
         var (markdown, words) = MixedMessage(minimumLength: 20_000);
@@ -23,7 +21,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Random_markdown_renders_within_limits_and_loses_no_word(string platform)
     {
         foreach (var seed in Enumerable.Range(100, 10))
@@ -40,7 +38,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Small_blocks_are_packed_together_and_split_only_between_blocks(string platform)
     {
         var paragraphs = Enumerable.Range(1, 60).Select(i => $"Paragraph {Word(i)} with some filler text to give it length.").ToList();
@@ -64,7 +62,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_giant_code_block_splits_with_balanced_fences(string platform)
     {
         var code = string.Join('\n', Enumerable.Range(1, 1500).Select(i => $"let {Word(i)} = a < b && c > d; // line {i}"));
@@ -90,7 +88,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Emoji_are_never_split_at_a_chunk_boundary(string platform)
     {
         // An odd limit puts a naive cut in the middle of a surrogate pair.
@@ -104,7 +102,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_word_longer_than_a_chunk_is_hard_cut(string platform)
     {
         var word = string.Concat(Enumerable.Range(0, 5000).Select(i => (char)('a' + (i % 26))));
@@ -116,7 +114,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Rendering_is_deterministic(string platform)
     {
         var (markdown, _) = MixedMessage(minimumLength: 12_000);
@@ -129,7 +127,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Title_starts_the_first_chunk_and_url_ends_the_last(string platform)
     {
         var (markdown, _) = MixedMessage(minimumLength: 9_000);
@@ -146,7 +144,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Plain_format_is_split_by_lines_and_words(string platform)
     {
         var lines = Enumerable.Range(0, 300).Select(i => $"*{Word((2 * i) + 1)}* <{Word((2 * i) + 2)}> & more text here");
@@ -159,7 +157,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Markdown_with_nothing_to_render_is_still_sent(string platform)
     {
         var chunk = Single(platform, "[ref]: https://example.com");
@@ -168,7 +166,7 @@ public sealed class ChunkingTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_limit_too_small_for_markup_is_rejected(string platform)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Render(platform, new Notification("hi"), 10));

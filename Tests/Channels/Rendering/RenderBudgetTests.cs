@@ -8,10 +8,8 @@ namespace Dovecote.Tests.Channels.Rendering;
 /// <summary>Hostile Markdown: input that cannot be rendered, or that would render to far more than was sent.</summary>
 public sealed class RenderBudgetTests
 {
-    public static TheoryData<string> Platforms => [Telegram, Discord, Slack];
-
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Markdown_nested_past_the_parser_limit_is_refused_with_a_reason(string platform)
     {
         var deep = string.Concat(Enumerable.Repeat("> ", 128)) + "text";
@@ -25,7 +23,7 @@ public sealed class RenderBudgetTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_table_with_one_huge_cell_over_thousands_of_rows_does_not_multiply_the_message(string platform)
     {
         var (markdown, rows) = AmplifyingTable();
@@ -40,7 +38,7 @@ public sealed class RenderBudgetTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_small_table_keeps_its_padded_columns(string platform)
     {
         var chunk = Single(platform, "| name | n |\n|---|--:|\n| a | 1 |\n| longer | 22 |");
@@ -50,7 +48,7 @@ public sealed class RenderBudgetTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void Markdown_past_the_expansion_limit_is_sent_as_written(string platform)
     {
         var markdown = "| a | b |\n|---|---|\n| " + new string('w', 40) + " | 1 |\n" + string.Concat(Enumerable.Repeat("| x | 2 |\n", 20));
@@ -64,7 +62,7 @@ public sealed class RenderBudgetTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void A_message_needing_more_chunks_than_allowed_is_refused_naming_the_limit(string platform)
     {
         var words = string.Join(' ', Enumerable.Range(1, 400).Select(i => $"w{i:D5}"));
@@ -77,7 +75,7 @@ public sealed class RenderBudgetTests
     }
 
     [Theory]
-    [MemberData(nameof(Platforms))]
+    [MemberData(nameof(Platforms), MemberType = typeof(RenderTestSupport))]
     public void The_longest_message_of_characters_the_platform_escapes_fits_the_default_limits(string platform)
     {
         var chunks = Render(platform, new Notification(new string('&', Notification.MaxMessageLength)));

@@ -15,6 +15,9 @@ internal static partial class RenderTestSupport
     public const string Discord = "discord";
     public const string Slack = "slack";
 
+    /// <summary>Theory data: every platform a renderer test runs for.</summary>
+    public static TheoryData<string> Platforms => [Telegram, Discord, Slack];
+
     public static int MaxLength(string platform) => platform switch
     {
         Telegram => TelegramRenderer.MaxLength,
