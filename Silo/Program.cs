@@ -1,5 +1,9 @@
 using Dovecote.Grains.Hosting;
 
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls(SiloHealthEndpoints.DefaultUrl);
 builder.AddDovecoteSilo();
-await builder.Build().RunAsync();
+
+var app = builder.Build();
+app.MapSiloHealth();
+await app.RunAsync();

@@ -7,26 +7,27 @@ namespace Dovecote.Api.Hosting;
 public static class OrleansHosting
 {
     /// <summary>
-    /// Embedded by default: the Api co-hosts a single silo. With DOVECOTE_GATEWAYS ("ip:port,ip:port") it is a pure Orleans
-    /// client of separate Silo processes and holds no state of its own. Returns the embedded data folder, or null for a client.
+    /// Embedded by default: the Api co-hosts a single silo. With DOVECOTE_CLUSTERING=azure or redis it is a pure Orleans client
+    /// that finds the Silo processes' gateways in the membership store, and holds no state of its own; DOVECOTE_GATEWAYS
+    /// ("ip:port,...") names them instead for localhost Silos. Returns the embedded data folder, or null for a client.
     /// </summary>
     public static string? AddDovecoteOrleans(this WebApplicationBuilder builder)
     {
         var gateways = builder.Services.AddDovecoteOptionsNow<GatewayOptions>(builder.Configuration);
         var hosting = builder.Services.AddDovecoteOptionsNow<SiloHostOptions>(builder.Configuration);
-        if (gateways.Embedded)
+        var clustering = builder.Services.AddDovecoteOptionsNow<ClusteringOptions>(builder.Configuration);
+        if (clustering.IsLocalhost && gateways.Embedded)
         {
             builder.AddDovecoteSilo();
             return hosting.DataDirectory;
         }
 
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(gateways.Endpoints)
-            .Configure<ClusterOptions>(cluster =>
-            {
-                cluster.ServiceId = hosting.ServiceId;
-                cluster.ClusterId = hosting.ClusterId;
-            }));
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(cluster => (cluster.ServiceId, cluster.ClusterId) = (hosting.ServiceId, hosting.ClusterId));
+            if (clustering.IsLocalhost) client.UseStaticClustering(gateways.Endpoints);
+            else client.UseDovecoteClusterStore(clustering);
+        });
         builder.AddDovecoteTelemetry();
         return null;
     }

@@ -22,18 +22,45 @@ namespace Dovecote.Grains.Hosting;
 public static class DovecoteSiloExtensions
 {
     /// <summary>
-    /// The embedded single-node silo: localhost clustering, and grain state and reminders in a
-    /// group-committed log under DOVECOTE_DATA_DIR. No external server.
+    /// The silo: with DOVECOTE_CLUSTERING=localhost (the default) a single node with grain state and reminders in a
+    /// group-committed log under DOVECOTE_DATA_DIR and no external server; with azure or redis a member of a real cluster
+    /// whose membership, reminders and grain state live in that store.
     /// </summary>
     public static IHostApplicationBuilder AddDovecoteSilo(this IHostApplicationBuilder builder)
     {
         var hosting = builder.Services.AddDovecoteOptionsNow<SiloHostOptions>(builder.Configuration);
+        var clustering = builder.Services.AddDovecoteOptionsNow<ClusteringOptions>(builder.Configuration);
+        var membership = builder.Services.AddDovecoteOptionsNow<MembershipOptions>(builder.Configuration.GetSection(MembershipOptions.Section));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownTimeout);
         builder.AddDovecoteTelemetry();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
-            silo.AddEmbeddedStorage(hosting.DataDirectory);
-            silo.AddDovecoteGrains(builder.Configuration, embeddedDataDirectory: hosting.DataDirectory);
+            if (clustering.IsLocalhost)
+            {
+                silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
+                silo.AddEmbeddedStorage(hosting.DataDirectory);
+                silo.AddDovecoteGrains(builder.Configuration, embeddedDataDirectory: hosting.DataDirectory);
+                return;
+            }
+
+            if (string.IsNullOrWhiteSpace(hosting.SecretsKey))
+                throw new InvalidOperationException(
+                    $"DOVECOTE_SECRETS_KEY must be set when DOVECOTE_CLUSTERING is {clustering.Mode}: every silo decrypts the same channel secrets");
+            silo.Configure<ClusterOptions>(cluster => (cluster.ServiceId, cluster.ClusterId) = (hosting.ServiceId, hosting.ClusterId));
+            if (hosting.SiloName is { Length: > 0 } name) silo.Configure<SiloOptions>(o => o.SiloName = name);
+            if (hosting.AdvertisedAddress is { } advertised)
+                silo.ConfigureEndpoints(advertised, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            else
+                silo.ConfigureEndpoints(hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = membership.ProbeTimeout;
+                o.NumMissedProbesLimit = membership.MissedProbesLimit;
+                o.DefunctSiloExpiration = membership.DefunctSiloExpiration;
+            });
+            silo.UseDovecoteClusterStore(clustering);
+            // No key file in a cluster: every silo must share DOVECOTE_SECRETS_KEY, so it is required.
+            silo.AddDovecoteGrains(builder.Configuration, embeddedDataDirectory: null);
         });
         return builder;
     }

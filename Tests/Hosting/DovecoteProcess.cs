@@ -14,7 +14,10 @@ public sealed class DovecoteProcess : IAsyncDisposable
     private DovecoteProcess(string project, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", [AssemblyPath(project)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Never the default ports (8080, 8081), which parallel tests would fight over.
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         foreach (var (name, value) in environment) start.Environment[name] = value;
+        HttpUrl = start.Environment["ASPNETCORE_URLS"]!;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -23,6 +26,11 @@ public sealed class DovecoteProcess : IAsyncDisposable
     }
 
     public static DovecoteProcess Start(string project, IReadOnlyDictionary<string, string> environment) => new(project, environment);
+
+    /// <summary>Where the process serves HTTP: the Api's endpoints, or a Silo's health probes.</summary>
+    public string HttpUrl { get; }
+
+    public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
