@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Serialization;
 using Dovecote.Api.Audit;
+using Dovecote.Api.Hosting;
 using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
 using ModelContextProtocol;
@@ -14,7 +15,8 @@ namespace Dovecote.Api.Mcp;
 /// contract (DESIGN.md); the tenant always comes from the credential, never from an argument.
 /// </summary>
 [McpServerToolType]
-public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, TenantSendLimiter sendLimiter, IHttpContextAccessor http)
+public sealed class NotificationTools(
+    IGrainFactory grains, AuditTrail audit, TenantSendLimiter sendLimiter, IHttpContextAccessor http, ILogger<NotificationTools> logger)
 {
     public const int MaxChannelsPerCall = 20;
     public const int MaxWaitSeconds = 30;
@@ -66,12 +68,13 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, Te
         // Validated, then counted, then audited: a refused call leaves no audit event and enqueues nothing.
         if (await sendLimiter.TryAcquireAsync(tenant, targets.Count) is { } limited) throw new McpException(limited);
         await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "notification.send", string.Join(",", targets), idempotency_key is null ? null : "idempotent", http.HttpContext);
-        var accepted = await Task.WhenAll(targets.Select(async id => (Id: id, Result: await Channel(tenant, id).EnqueueAsync(notification, idempotency_key))));
+        var accepted = await Task.WhenAll(targets.Select(async id => (Id: id, Result: await ClusterCalls.RetryAsync(
+            () => Channel(tenant, id).EnqueueAsync(notification, idempotency_key), logger, cancellationToken))));
         if (accepted.All(a => !a.Result.Accepted))
             throw new McpException(string.Join("; ", accepted.Select(a => a.Result.Error)));
 
         var results = await Task.WhenAll(accepted.Select(async a => a.Result.Accepted
-            ? Describe(a.Id, await Channel(tenant, a.Id).WaitForDeliveryAsync(a.Result.DeliveryId!, wait), a.Result)
+            ? Describe(a.Id, await WaitForDeliveryAsync(tenant, a.Id, a.Result.DeliveryId!, wait), a.Result)
             : new DeliveryResult(a.Id, null, "failed", null, a.Result.Error, false)));
         return ToolResults.Create(new SendNotificationResult(results), string.Join('\n', results.Select(r =>
             $"{r.Channel}: {r.Status}" + (r.MessageId is null ? "" : $" (message {r.MessageId})") + (r.Error is null ? "" : $", {r.Error}")
@@ -100,6 +103,20 @@ public sealed class NotificationTools(IGrainFactory grains, AuditTrail audit, Te
             + (result.MessageIds.Count > 0 ? $", platform message ids {string.Join(", ", result.MessageIds)}" : "")
             + (result.LastError is null ? "" : $", last error: {result.LastError}")
             + (result.NextAttemptAt is { } next ? $", next attempt at {next:u}" : ""));
+    }
+
+    /// <summary>The delivery's status after up to <paramref name="wait"/>; null (still queued) if the cluster is failing over: it was accepted.</summary>
+    private async Task<DeliveryStatus?> WaitForDeliveryAsync(string tenant, string channelId, string deliveryId, TimeSpan wait)
+    {
+        try
+        {
+            return await Channel(tenant, channelId).WaitForDeliveryAsync(deliveryId, wait);
+        }
+        catch (Exception e) when (ClusterCalls.IsTransient(e))
+        {
+            logger.LogWarning("Delivery {Delivery} was accepted; waiting on it failed ({Error})", deliveryId, e.GetType().Name);
+            return null;
+        }
     }
 
     private static string Quote(string id) => id.Length > MaxQuotedId ? id[..MaxQuotedId] + "..." : id;

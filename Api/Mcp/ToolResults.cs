@@ -15,7 +15,8 @@ public static class ToolResults
 
     /// <summary>
     /// What to tell a caller whose arguments were wrong: a tool's own refusal (<see cref="McpException"/>), or the
-    /// SDK's refusal to bind them (a missing required argument, a value of the wrong JSON type). Null for anything else.
+    /// SDK's refusal to bind them (a missing required argument, a value of the wrong JSON type); or that the cluster did
+    /// not answer (retry). Null for anything else.
     /// </summary>
     public static string? CallerMistake(Exception exception) => exception switch
     {
@@ -23,6 +24,7 @@ public static class ToolResults
         McpException e => e.Message,
         ArgumentException { ParamName: "arguments" } e => e.Message.Replace(" (Parameter 'arguments')", "", StringComparison.Ordinal),
         JsonException => "An argument has the wrong type; see the tool's input schema.",
+        _ when Hosting.ClusterCalls.IsTransient(exception) => Hosting.ClusterCalls.Unavailable,
         _ => null,
     };
 
