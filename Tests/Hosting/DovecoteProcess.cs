@@ -47,6 +47,18 @@ public sealed class DovecoteProcess : IAsyncDisposable
         await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>SIGTERM, as Kubernetes stops a pod: the host shuts down gracefully. Waits for the exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited) Assert.Equal(0, SendSignal(_process.Id, Sigterm));
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     public Task WaitForExitAsync() => _process.WaitForExitAsync(TestContext.Current.CancellationToken);
 
     /// <summary>Polls <paramref name="readyUrl"/> until it answers 2xx; fails with the process output if it exits or takes over a minute.</summary>

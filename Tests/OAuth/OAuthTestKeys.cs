@@ -10,6 +10,10 @@ public static class OAuthTestKeys
     /// <summary>Command-line arguments setting the signing, encryption and cookie keys.</summary>
     public static string[] Arguments => Shared.Value;
 
+    /// <summary>The same keys as environment variables, for a child process.</summary>
+    public static IReadOnlyDictionary<string, string> Environment =>
+        Arguments.Select(a => a[2..].Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
+
     private static string[] Create()
     {
         using var rsa = RSA.Create(2048);

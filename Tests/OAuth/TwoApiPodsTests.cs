@@ -13,6 +13,7 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-pods-").FullName;
     private readonly List<WebApplication> _apps = [];
+    private const string Password = "pods-password-1";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string _podA = "", _podB = "", _otherService = "";
@@ -24,7 +25,7 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
         _podA = publicUrl;
         await StartAsync(publicUrl, publicUrl,
             $"--DOVECOTE_DATA_DIR={_dataDirectory}", $"--DOVECOTE_SILO_PORT={FreePorts.Next()}", $"--DOVECOTE_GATEWAY_PORT={gatewayPort}",
-            "--OAUTH_PASSWORD=pods-password-1");
+            $"--OAUTH_PASSWORD={Password}");
         _podB = $"http://127.0.0.1:{FreePorts.Next()}";
         await StartAsync(_podB, publicUrl, $"--DOVECOTE_GATEWAYS=127.0.0.1:{gatewayPort}");
         _otherService = $"http://127.0.0.1:{FreePorts.Next()}";
@@ -45,67 +46,18 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
         await app.StartAsync(Ct);
     }
 
-    private static async Task<(HttpStatusCode Status, JsonElement Json)> PostTokenAsync(string baseUrl, Dictionary<string, string> form)
-    {
-        using var http = new HttpClient();
-        using var response = await http.PostAsync($"{baseUrl}/token", new FormUrlEncodedContent(form), Ct);
-        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement.Clone());
-    }
-
-    private async Task<(string ClientId, string Redirect, string Code, Pkce Pkce)> AuthorizeAtPodAAsync()
-    {
-        var redirect = $"http://127.0.0.1:{FreePorts.Next()}/callback";
-        using var http = new HttpClient();
-        using var registered = await http.PostAsync($"{_podA}/register", new StringContent(
-            JsonSerializer.Serialize(new { client_name = "pods", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }),
-            System.Text.Encoding.UTF8, "application/json"), Ct);
-        var clientId = JsonDocument.Parse(await registered.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("client_id").GetString()!;
-        var pkce = Pkce.Create();
-        var authorize = new Uri(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString($"{_podA}/authorize", new Dictionary<string, string?>
-        {
-            ["response_type"] = "code",
-            ["client_id"] = clientId,
-            ["redirect_uri"] = redirect,
-            ["scope"] = "dovecote:notify",
-            ["state"] = "pods",
-            ["code_challenge"] = pkce.Challenge,
-            ["code_challenge_method"] = "S256",
-        }));
-        using var browser = new ConsentDriver(new Uri(_podA));
-        var result = await browser.AuthorizeAsync(authorize, "default", "pods-password-1", Ct);
-        return (clientId, redirect, result.Code!, pkce);
-    }
-
-    private static Dictionary<string, string> CodeRedemption(string clientId, string redirect, string code, Pkce pkce) => new()
-    {
-        ["grant_type"] = "authorization_code",
-        ["client_id"] = clientId,
-        ["code"] = code,
-        ["code_verifier"] = pkce.Verifier,
-        ["redirect_uri"] = redirect,
-    };
-
     [Fact]
     public async Task One_code_redeemed_at_once_through_two_pods_succeeds_exactly_once()
     {
         for (var round = 0; round < 3; round++)
-        {
-            var (clientId, redirect, code, pkce) = await AuthorizeAtPodAAsync();
-            var form = CodeRedemption(clientId, redirect, code, pkce);
-            var answers = await Task.WhenAll(PostTokenAsync(_podA, form), PostTokenAsync(_podB, form));
-
-            Assert.Single(answers, a => a.Status == HttpStatusCode.OK);
-            var loser = Assert.Single(answers, a => a.Status != HttpStatusCode.OK);
-            Assert.Equal(HttpStatusCode.BadRequest, loser.Status);
-            Assert.Equal("invalid_grant", loser.Json.GetProperty("error").GetString());
-        }
+            await AuthorizationCodes.AssertRedeemedExactlyOnceAsync(await AuthorizationCodes.IssueAsync(_podA, "default", Password), _podA, _podB);
     }
 
     [Fact]
     public async Task A_token_from_one_pod_works_on_the_other_but_not_at_another_audience()
     {
-        var (clientId, redirect, code, pkce) = await AuthorizeAtPodAAsync();
-        var (status, tokens) = await PostTokenAsync(_podB, CodeRedemption(clientId, redirect, code, pkce));
+        var code = await AuthorizationCodes.IssueAsync(_podA, "default", Password);
+        var (status, tokens) = await AuthorizationCodes.PostTokenAsync(_podB, code.Redemption());
         Assert.Equal(HttpStatusCode.OK, status);
         var accessToken = tokens.GetProperty("access_token").GetString()!;
 
