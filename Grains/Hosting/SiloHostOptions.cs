@@ -24,9 +24,9 @@ public sealed class SiloHostOptions
     [ConfigurationKeyName("DOVECOTE_GATEWAY_PORT"), Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>Plain letters and digits: the Azure provider builds table keys from it, and ":" or "_" would blur them.</summary>
-    [ConfigurationKeyName("DOVECOTE_SERVICE_ID"), Required, RegularExpression("^[A-Za-z0-9]{1,64}$",
-        ErrorMessage = "{0} must be 1 to 64 letters and digits")]
+    /// <summary>Letters, digits and dashes: the Azure provider builds table keys from "{ServiceId}_{grain id}", so ":" or "_" would blur them.</summary>
+    [ConfigurationKeyName("DOVECOTE_SERVICE_ID"), Required, RegularExpression("^[A-Za-z0-9-]{1,64}$",
+        ErrorMessage = "{0} must be 1 to 64 letters, digits and dashes")]
     public string ServiceId { get; set; } = "dovecote";
 
     [ConfigurationKeyName("DOVECOTE_CLUSTER_ID"), Required, RegularExpression("^[A-Za-z0-9-]{1,64}$",

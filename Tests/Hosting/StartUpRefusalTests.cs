@@ -9,7 +9,7 @@ public sealed class StartUpRefusalTests : IDisposable
     private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
     private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
     private static readonly HashSet<string> Secrets =
-        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD",
+        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD",
          "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS"];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
@@ -29,6 +29,13 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("ENABLE_CLIENT_BOOTSTRAP", "yes", "ENABLE_CLIENT_BOOTSTRAP must be 1 or true")]
     [InlineData("DOVECOTE_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "DOVECOTE_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or CIDR network")]
     [InlineData("DOVECOTE_SILO_PORT", "0", "DOVECOTE_SILO_PORT must be between 1 and 65535")]
+    [InlineData("DOVECOTE_CLUSTERING", "kubernetes", "DOVECOTE_CLUSTERING must be localhost, azure or redis")]
+    [InlineData("DOVECOTE_CLUSTERING", "azure", "DOVECOTE_AZURE_STORAGE is required when DOVECOTE_CLUSTERING is azure")]
+    [InlineData("DOVECOTE_CLUSTERING", "redis", "DOVECOTE_REDIS is required when DOVECOTE_CLUSTERING is redis")]
+    [InlineData("DOVECOTE_AZURE_STORAGE", "AccountName=acme;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;Nonsense", "DOVECOTE_AZURE_STORAGE is not a valid connection string")]
+    [InlineData("DOVECOTE_REDIS", "redis:6379,password=hunter2-secret,frobnicate=1", "DOVECOTE_REDIS is not a valid connection string")]
+    [InlineData("DOVECOTE_SERVICE_ID", "dove:cote", "DOVECOTE_SERVICE_ID must be 1 to 64 letters, digits and dashes")]
+    [InlineData("DOVECOTE_ADVERTISED_IP", "silo-0.dovecote", "DOVECOTE_ADVERTISED_IP must be an IP address (the pod IP)")]
     [InlineData("DOVECOTE_ALLOW_PRIVATE_TARGETS", "sometimes", "DOVECOTE_ALLOW_PRIVATE_TARGETS")]
     [InlineData("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL")]
     [InlineData("Delivery:MaxAttempts", "0", "Delivery__MaxAttempts must be between 1 and 100")]
