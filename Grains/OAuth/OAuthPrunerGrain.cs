@@ -51,7 +51,7 @@ public sealed class OAuthPrunerGrain(TimeProvider time, ILogger<OAuthPrunerGrain
         var createdBefore = now - UnusedClientLifetime;
         long applications = 0;
         foreach (var clientId in await GrainFactory.ListAllUnusedApplicationsAsync(createdBefore))
-            if (await GrainFactory.GetGrain<IOAuthApplicationGrain>(clientId).DeleteIfUnusedAsync(createdBefore)) applications++;
+            if (await GrainFactory.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(clientId)).DeleteIfUnusedAsync(createdBefore)) applications++;
 
         if (tokens + authorizations + applications > 0)
             logger.LogInformation("OAuth prune up to {Threshold}: {Tokens} tokens, {Authorizations} authorizations, {Applications} unused clients deleted",

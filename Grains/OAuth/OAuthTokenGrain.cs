@@ -32,7 +32,7 @@ public sealed class OAuthTokenGrain(
         if (IndexKey(token) is { } index) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).AddAsync(Id);
         // Before the token exists, so a client holding a token is never pruned as unused.
         if (token.ApplicationId is { Length: > 0 } applicationId)
-            await GrainFactory.GetGrain<IOAuthApplicationGrain>(applicationId).MarkUsedAsync(token.CreationDate.Value);
+            await GrainFactory.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(applicationId)).MarkUsedAsync(token.CreationDate.Value);
         await GrainFactory.GetGrain<IOAuthPruneBucketGrain>(OAuthKeys.TokenBucket(token.CreationDate.Value)).AddAsync([Id]);
 
         state.State.Token = token;
@@ -85,7 +85,7 @@ public sealed class OAuthTokenGrain(
             && (current.Status is not (OAuthValues.Inactive or OAuthValues.Valid)
                 || current.ExpirationDate < now
                 || (current.AuthorizationId is { Length: > 0 } authorizationId
-                    && (await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(authorizationId).GetAsync())?.Status != OAuthValues.Valid));
+                    && (await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(authorizationId)).GetAsync())?.Status != OAuthValues.Valid));
         if (prunable)
         {
             await DeleteAsync(current);

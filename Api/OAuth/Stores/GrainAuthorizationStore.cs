@@ -15,7 +15,7 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 {
     private const string What = "authorization";
 
-    private IOAuthAuthorizationGrain Grain(string id) => grains.GetGrain<IOAuthAuthorizationGrain>(id);
+    private IOAuthAuthorizationGrain Grain(string id) => grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(id));
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
     public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthAuthorization>, IQueryable<TResult>> query, CancellationToken cancellationToken) => throw Unsupported();
@@ -25,7 +25,7 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 
     public async ValueTask CreateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(authorization.Id)) authorization.Id = NewId();
+        authorization.Id = IdOrNew(authorization.Id);
         authorization.CreationDate ??= time.GetUtcNow();
         authorization.ConcurrencyToken = await Grain(authorization.Id).CreateAsync(authorization)
             ?? throw new InvalidOperationException($"An authorization with id '{authorization.Id}' already exists.");

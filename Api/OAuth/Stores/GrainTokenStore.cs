@@ -15,7 +15,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
 {
     private const string What = "token";
 
-    private IOAuthTokenGrain Grain(string id) => grains.GetGrain<IOAuthTokenGrain>(id);
+    private IOAuthTokenGrain Grain(string id) => grains.GetGrain<IOAuthTokenGrain>(OAuthKeys.Entity(id));
     private IOAuthIndexGrain Index(string key) => grains.GetGrain<IOAuthIndexGrain>(key);
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
@@ -26,7 +26,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
 
     public async ValueTask CreateAsync(OAuthToken token, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(token.Id)) token.Id = NewId();
+        token.Id = IdOrNew(token.Id);
         token.CreationDate ??= time.GetUtcNow();
         token.ConcurrencyToken = await Grain(token.Id).CreateAsync(token)
             ?? throw new InvalidOperationException($"A token with id '{token.Id}' or with its reference id already exists.");
@@ -115,7 +115,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
         long revoked = 0;
         await foreach (var token in FindByAuthorizationIdAsync(identifier, cancellationToken))
             if (await Grain(token.Id).RevokeAsync()) revoked++;
-        await grains.GetGrain<IOAuthAuthorizationGrain>(identifier).RevokeAsync();
+        await grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(identifier)).RevokeAsync();
         return revoked;
     }
 
