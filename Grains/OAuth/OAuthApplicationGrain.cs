@@ -79,9 +79,9 @@ public sealed class OAuthApplicationGrain(
         await GrainFactory.EnsureLegacyMigratedAsync();
         await Directory(clientId).RemoveAsync(clientId);
 
-        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(clientId)).ListAsync())
+        foreach (var id in await GrainFactory.ListIndexAsync(OAuthKeys.ApplicationAuthorizations(clientId)))
             await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(id).DeleteAsync(null);
-        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationTokens(clientId)).ListAsync())
+        foreach (var id in await GrainFactory.ListIndexAsync(OAuthKeys.ApplicationTokens(clientId)))
             await GrainFactory.GetGrain<IOAuthTokenGrain>(id).DeleteAsync(null);
     }
 

@@ -90,8 +90,8 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 
     /// <summary>A superset of the matches: the subject's authorizations, else the application's.</summary>
     private async Task<List<string>> CandidateIdsAsync(string? subject, string? client) =>
-        !string.IsNullOrEmpty(subject) ? await grains.GetGrain<IOAuthIndexGrain>(OAuthKeys.SubjectAuthorizations(subject)).ListAsync()
-        : !string.IsNullOrEmpty(client) ? await grains.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(client)).ListAsync()
+        !string.IsNullOrEmpty(subject) ? await grains.ListIndexAsync(OAuthKeys.SubjectAuthorizations(subject))
+        : !string.IsNullOrEmpty(client) ? await grains.ListIndexAsync(OAuthKeys.ApplicationAuthorizations(client))
         : throw new NotSupportedException("Authorizations can only be searched by subject or application.");
 
     private static string Required(string value)
