@@ -92,6 +92,21 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
     }
 
     [Fact]
+    public async Task An_unused_directory_entry_whose_application_is_under_no_current_key_is_dropped()
+    {
+        // As a metadata-document client registered before grain keys were encoded leaves it: listed, but its state sits
+        // under the raw URL, which nothing reads any more.
+        var now = DateTimeOffset.UtcNow;
+        var url = "https://client.example/before/" + Guid.NewGuid().ToString("N");
+        await Fx.Client.Shard(url).SetAsync(url, new OAuthDirectoryEntry { CreatedAt = now - TimeSpan.FromDays(3), RegistrationKind = OAuthRegistrationKinds.Cimd });
+        Assert.Contains(url, await Fx.Client.Shard(url).ListUnusedAsync(now));
+
+        await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now);
+
+        Assert.DoesNotContain(url, await Fx.Client.Shard(url).ListAsync());
+    }
+
+    [Fact]
     public async Task A_stale_update_does_not_make_a_used_client_prunable_again()
     {
         var id = ClientIds.New();
