@@ -67,7 +67,8 @@ public sealed class OAuthApplicationGrain(
             || !OAuthRegistrationKinds.IsSelfRegistered(current.RegistrationKind))
             return false;
         await DeleteWithCascadeAsync(current.ClientId!);
-        logger.LogInformation("Pruned OAuth client {ClientId} ({Kind}): registered {CreatedAt} and never used", current.ClientId, current.RegistrationKind, current.CreatedAt);
+        logger.LogInformation("Pruned OAuth client {ClientId} ({Kind}): registered {CreatedAt} and never used",
+            current.ClientId, current.RegistrationKind, current.CreatedAt);
         return true;
     }
 
@@ -91,7 +92,8 @@ public sealed class OAuthApplicationGrain(
         if (application.ClientId is not { } clientId || application.Id != clientId || OAuthKeys.Application(clientId) != key
             || (App is { } current && current.ClientId != clientId))
             throw new ArgumentException(
-                $"application '{application.Id}' (client_id '{application.ClientId}') does not belong to grain '{key}': the client_id is the Id and cannot change");
+                $"application '{application.Id}' (client_id '{application.ClientId}') does not belong to grain '{key}': "
+                + "the client_id is the Id and cannot change");
     }
 
     private static OAuthDirectoryEntry EntryOf(OAuthApplication application) =>
