@@ -11,11 +11,16 @@ public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<
     public async Task RecordAsync(string tenant, string actor, string action, string target, string? detail = null, HttpContext? http = null)
     {
         var now = time.GetUtcNow();
-        var auditEvent = new AuditEvent(now, tenant, actor, action, target, detail, http?.Connection.RemoteIpAddress?.ToString());
+        var auditEvent = new AuditEvent(now, tenant, Clip(actor)!, action, Clip(target)!, Clip(detail), http?.Connection.RemoteIpAddress?.ToString());
         using var scope = TenantContext.Enter(tenant);
         await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, DateOnly.FromDateTime(now.UtcDateTime))).AppendAsync(auditEvent);
         logger.LogInformation("Audit {Tenant} {Actor} {Action} {Target}", tenant, actor, action, target);
     }
+
+    /// <summary>The audit grain refuses fields over 1,000 characters; a metadata-document client_id may be 2,048.</summary>
+    private const int MaxFieldLength = 1_000;
+
+    private static string? Clip(string? field) => field is { Length: > MaxFieldLength } ? field[..(MaxFieldLength - 1)] + "…" : field;
 
     /// <summary>A page of the day's events, oldest first; a malformed <paramref name="after"/> throws <see cref="ArgumentException"/>.</summary>
     public async Task<AuditPage> ReadAsync(string tenant, DateOnly day, string? after, int limit)

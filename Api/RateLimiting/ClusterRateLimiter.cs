@@ -12,13 +12,13 @@ public sealed class ClusterRateLimiter(IGrainFactory grains)
     public static readonly (int Limit, TimeSpan Window) FailedAdminToken = (10, TimeSpan.FromMinutes(5));
 
     public Task<RateLimitDecision> HitAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").TryAcquireAsync(rule.Limit, rule.Window);
+        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).TryAcquireAsync(rule.Limit, rule.Window);
 
     public Task<RateLimitDecision> PeekAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").PeekAsync(rule.Limit, rule.Window);
+        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).PeekAsync(rule.Limit, rule.Window);
 
     public Task ReleaseAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>($"{bucket}/{key}").ReleaseAsync(rule.Window);
+        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).ReleaseAsync(rule.Window);
 
     public static string ClientKey(HttpContext http) => ClientKey(http.Connection.RemoteIpAddress);
 

@@ -20,7 +20,7 @@ public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time)
     public async Task<string?> TryAcquireAsync(string tenant, int sends)
     {
         var limit = await LimitAsync(tenant);
-        var decision = await grains.GetGrain<IRateLimitGrain>($"tenant-sends/{tenant}").TryAcquireAsync(sends, limit, Window);
+        var decision = await grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant)).TryAcquireAsync(sends, limit, Window);
         if (decision.Allowed) return null;
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
         var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";

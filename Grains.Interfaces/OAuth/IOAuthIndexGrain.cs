@@ -1,8 +1,8 @@
 namespace Dovecote.Grains.Interfaces.OAuth;
 
 /// <summary>
-/// A set of entity ids under one owner (keys from <see cref="OAuthKeys"/>): a subject's or application's authorizations,
-/// an authorization's tokens. Only the listed entity grains add or remove themselves; readers skip ids that are gone.
+/// One shard of a set of entity ids under one owner (keys from <see cref="OAuthIndexes"/>): a subject's or application's
+/// authorizations, an authorization's tokens. Only the listed entity grains add or remove themselves; readers skip ids that are gone.
 /// </summary>
 [Alias("dovecote.IOAuthIndexGrain")]
 public interface IOAuthIndexGrain : IGrainWithStringKey

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Dovecote.Grains.Interfaces.Tenants;
 
 namespace Dovecote.Grains.Interfaces.OAuth;
 
@@ -21,14 +22,27 @@ public static class OAuthKeys
     /// <summary>The shard of a client_id: the first byte of the SHA-256 of its UTF-8, mod 64. Stable across processes and versions.</summary>
     public static string DirectoryShard(string clientId) => DirectoryShards[SHA256.HashData(Encoding.UTF8.GetBytes(clientId))[0] % DirectoryShardCount];
 
-    /// <summary>Base64url of the reference id's UTF-8: the manager's obfuscated id holds '/', '+' and '=', which some storage keys refuse.</summary>
-    public static string TokenReference(string referenceId) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(referenceId));
+    /// <summary>
+    /// The application grain of a client_id. A dynamic registration id ("dvc-" and 48 hex digits) keeps its key; a
+    /// metadata-document URL holds '/' and may be 2,048 characters long, so it is hashed (<see cref="GrainKeys.Part"/>).
+    /// The application's state keeps the real client_id.
+    /// </summary>
+    public static string Application(string clientId) => GrainKeys.Part(clientId);
 
-    public static string SubjectAuthorizations(string subject) => "subject-authz/" + subject;
-    public static string ApplicationAuthorizations(string applicationId) => "app-authz/" + applicationId;
-    public static string AuthorizationTokens(string authorizationId) => "authz-tokens/" + authorizationId;
+    /// <summary>The authorization or token grain of an id: ours are 32 hex digits and stay as they are; any other string is hashed.</summary>
+    public static string Entity(string id) => GrainKeys.Part(id);
+
+    /// <summary>
+    /// Base64url of the reference id's UTF-8: the manager's obfuscated id holds '/', '+' and '=', which some storage keys
+    /// refuse. Its 44 characters give 60, kept as they are; a longer one is hashed rather than overrunning the key limit.
+    /// </summary>
+    public static string TokenReference(string referenceId) => GrainKeys.Part(Base64Url.EncodeToString(Encoding.UTF8.GetBytes(referenceId)));
+
+    public static string SubjectAuthorizations(string subject) => "subject-authz/" + GrainKeys.Part(subject);
+    public static string ApplicationAuthorizations(string applicationId) => "app-authz/" + GrainKeys.Part(applicationId);
+    public static string AuthorizationTokens(string authorizationId) => "authz-tokens/" + GrainKeys.Part(authorizationId);
     /// <summary>Tokens of an application that belong to no authorization (request tokens, client credentials).</summary>
-    public static string ApplicationTokens(string applicationId) => "app-tokens/" + applicationId;
+    public static string ApplicationTokens(string applicationId) => "app-tokens/" + GrainKeys.Part(applicationId);
 
     private const string TokenBucketPrefix = "tok/";
     private const string AuthorizationBucketPrefix = "authz/";

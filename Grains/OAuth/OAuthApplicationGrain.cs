@@ -4,17 +4,17 @@ using Dovecote.Grains.Storage;
 namespace Dovecote.Grains.OAuth;
 
 /// <summary>
-/// One OAuth application keyed by client_id, so creation is unique without a separate index. Deleting it cascades
-/// to its authorizations (and their tokens) and its authorization-less tokens, as the EF store does.
+/// One OAuth application keyed by <see cref="OAuthKeys.Application"/> of its client_id, so creation is unique without a
+/// separate index. The key may be a hash, so the real client_id is the one in the state. Deleting it cascades to its
+/// authorizations (and their tokens) and its authorization-less tokens, as the EF store does.
 /// </summary>
 [GrainType("oauth-app")]
 public sealed class OAuthApplicationGrain(
     [PersistentState("oauth-app")] IPersistentState<OAuthApplicationState> state,
     ILogger<OAuthApplicationGrain> logger) : Grain, IOAuthApplicationGrain
 {
-    private string ClientId => this.GetPrimaryKeyString();
     private OAuthApplication? App => state.State.Application;
-    private IOAuthApplicationDirectoryGrain Directory => GrainFactory.Shard(ClientId);
+    private IOAuthApplicationDirectoryGrain Directory(string clientId) => GrainFactory.Shard(clientId);
 
     Task<OAuthApplication?> IOAuthApplicationGrain.GetAsync() => Task.FromResult(App);
 
@@ -24,7 +24,7 @@ public sealed class OAuthApplicationGrain(
         if (App is not null) return null;
 
         application.ConcurrencyToken = ConcurrencyTokens.New();
-        await Directory.SetAsync(ClientId, EntryOf(application)); // index first: a listed id with no state is skipped
+        await Directory(application.ClientId!).SetAsync(application.ClientId!, EntryOf(application)); // index first: a listed id with no state is skipped
         state.State.Application = application;
         await state.WriteOrReloadAsync(this);
         return application.ConcurrencyToken;
@@ -48,7 +48,7 @@ public sealed class OAuthApplicationGrain(
     async Task<bool> IOAuthApplicationGrain.DeleteAsync(string? expectedConcurrencyToken)
     {
         if (App is not { } current || (expectedConcurrencyToken is not null && current.ConcurrencyToken != expectedConcurrencyToken)) return false;
-        await DeleteWithCascadeAsync();
+        await DeleteWithCascadeAsync(current.ClientId!);
         return true;
     }
 
@@ -58,7 +58,7 @@ public sealed class OAuthApplicationGrain(
         current.LastUsedAt = at;
         // The concurrency token stays: no OpenIddict field changed, and Update keeps LastUsedAt anyway.
         await state.WriteOrReloadAsync(this);
-        await Directory.SetAsync(ClientId, EntryOf(current));
+        await Directory(current.ClientId!).SetAsync(current.ClientId!, EntryOf(current));
     }
 
     async Task<bool> IOAuthApplicationGrain.DeleteIfUnusedAsync(DateTimeOffset createdBefore)
@@ -66,29 +66,34 @@ public sealed class OAuthApplicationGrain(
         if (App is not { } current || current.LastUsedAt is not null || current.CreatedAt >= createdBefore
             || !OAuthRegistrationKinds.IsSelfRegistered(current.RegistrationKind))
             return false;
-        await DeleteWithCascadeAsync();
-        logger.LogInformation("Pruned OAuth client {ClientId} ({Kind}): registered {CreatedAt} and never used", ClientId, current.RegistrationKind, current.CreatedAt);
+        await DeleteWithCascadeAsync(current.ClientId!);
+        logger.LogInformation("Pruned OAuth client {ClientId} ({Kind}): registered {CreatedAt} and never used",
+            current.ClientId, current.RegistrationKind, current.CreatedAt);
         return true;
     }
 
     /// <summary>Entity first, then its index entry, then everything that hangs off it.</summary>
-    private async Task DeleteWithCascadeAsync()
+    private async Task DeleteWithCascadeAsync(string clientId)
     {
         await state.ClearStateAsync();
         // The old single directory may still hold this entry; it must move before the removal, or it would come back.
         await GrainFactory.EnsureLegacyMigratedAsync();
-        await Directory.RemoveAsync(ClientId);
+        await Directory(clientId).RemoveAsync(clientId);
 
-        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(ClientId)).ListAsync())
+        foreach (var id in await GrainFactory.ListIndexAsync(OAuthKeys.ApplicationAuthorizations(clientId)))
             await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(id).DeleteAsync(null);
-        foreach (var id in await GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationTokens(ClientId)).ListAsync())
+        foreach (var id in await GrainFactory.ListIndexAsync(OAuthKeys.ApplicationTokens(clientId)))
             await GrainFactory.GetGrain<IOAuthTokenGrain>(id).DeleteAsync(null);
     }
 
     private void CheckIdentity(OAuthApplication application)
     {
-        if (application.Id != ClientId || application.ClientId != ClientId)
-            throw new ArgumentException($"application '{application.Id}' (client_id '{application.ClientId}') does not belong to grain '{ClientId}': the client_id is the Id and cannot change");
+        var key = this.GetPrimaryKeyString();
+        if (application.ClientId is not { } clientId || application.Id != clientId || OAuthKeys.Application(clientId) != key
+            || (App is { } current && current.ClientId != clientId))
+            throw new ArgumentException(
+                $"application '{application.Id}' (client_id '{application.ClientId}') does not belong to grain '{key}': "
+                + "the client_id is the Id and cannot change");
     }
 
     private static OAuthDirectoryEntry EntryOf(OAuthApplication application) =>

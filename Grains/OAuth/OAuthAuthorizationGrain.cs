@@ -70,7 +70,7 @@ public sealed class OAuthAuthorizationGrain(
         // The EF store's rule: created before the threshold, and either no longer valid or an ad-hoc grant with no tokens left.
         var prunable = current.CreationDate < threshold
             && (current.Status != OAuthValues.Valid
-                || (current.Type == OAuthValues.AdHoc && (await Tokens.ListAsync()).Count == 0));
+                || (current.Type == OAuthValues.AdHoc && (await TokenIdsAsync()).Count == 0));
         if (prunable)
         {
             await DeleteWithTokensAsync(current);
@@ -82,27 +82,27 @@ public sealed class OAuthAuthorizationGrain(
         return OAuthPruneOutcome.Kept;
     }
 
-    private IOAuthIndexGrain Tokens => GrainFactory.GetGrain<IOAuthIndexGrain>(OAuthKeys.AuthorizationTokens(Id));
+    private Task<List<string>> TokenIdsAsync() => GrainFactory.ListIndexAsync(OAuthKeys.AuthorizationTokens(Id));
 
     private async Task DeleteWithTokensAsync(OAuthAuthorization current)
     {
         await state.ClearStateAsync();
         await RemoveIndexEntriesAsync(current, keep: null);
-        foreach (var tokenId in await Tokens.ListAsync())
+        foreach (var tokenId in await TokenIdsAsync())
             await GrainFactory.GetGrain<IOAuthTokenGrain>(tokenId).DeleteAsync(null);
     }
 
     private async Task AddIndexEntriesAsync(OAuthAuthorization authorization)
     {
         foreach (var key in IndexKeys(authorization))
-            await GrainFactory.GetGrain<IOAuthIndexGrain>(key).AddAsync(Id);
+            await GrainFactory.AddToIndexAsync(key, Id);
     }
 
     private async Task RemoveIndexEntriesAsync(OAuthAuthorization previous, OAuthAuthorization? keep)
     {
         var kept = keep is null ? [] : IndexKeys(keep).ToHashSet();
         foreach (var key in IndexKeys(previous).Where(k => !kept.Contains(k)))
-            await GrainFactory.GetGrain<IOAuthIndexGrain>(key).RemoveAsync(Id);
+            await GrainFactory.RemoveFromIndexAsync(key, Id);
     }
 
     private static IEnumerable<string> IndexKeys(OAuthAuthorization authorization)

@@ -51,7 +51,13 @@ public sealed class OAuthPrunerGrain(TimeProvider time, ILogger<OAuthPrunerGrain
         var createdBefore = now - UnusedClientLifetime;
         long applications = 0;
         foreach (var clientId in await GrainFactory.ListAllUnusedApplicationsAsync(createdBefore))
-            if (await GrainFactory.GetGrain<IOAuthApplicationGrain>(clientId).DeleteIfUnusedAsync(createdBefore)) applications++;
+        {
+            var application = GrainFactory.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(clientId));
+            if (await application.DeleteIfUnusedAsync(createdBefore)) applications++;
+            // A metadata-document client stored under its raw URL before keys were encoded, and not seen since: the old
+            // entry is all that is left of it, and it would hold a place among the unused clients for good.
+            else if (await application.GetAsync() is null) await GrainFactory.Shard(clientId).RemoveAsync(clientId);
+        }
 
         if (tokens + authorizations + applications > 0)
             logger.LogInformation("OAuth prune up to {Threshold}: {Tokens} tokens, {Authorizations} authorizations, {Applications} unused clients deleted",

@@ -29,10 +29,10 @@ public sealed class OAuthTokenGrain(
         token.CreationDate ??= time.GetUtcNow();
         token.ConcurrencyToken = ConcurrencyTokens.New();
         if (token.ReferenceId is { } reference && !await Reference(reference).BindAsync(Id)) return null;
-        if (IndexKey(token) is { } index) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).AddAsync(Id);
+        if (IndexKey(token) is { } index) await GrainFactory.AddToIndexAsync(index, Id);
         // Before the token exists, so a client holding a token is never pruned as unused.
         if (token.ApplicationId is { Length: > 0 } applicationId)
-            await GrainFactory.GetGrain<IOAuthApplicationGrain>(applicationId).MarkUsedAsync(token.CreationDate.Value);
+            await GrainFactory.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(applicationId)).MarkUsedAsync(token.CreationDate.Value);
         await GrainFactory.GetGrain<IOAuthPruneBucketGrain>(OAuthKeys.TokenBucket(token.CreationDate.Value)).AddAsync([Id]);
 
         state.State.Token = token;
@@ -48,14 +48,14 @@ public sealed class OAuthTokenGrain(
         // The reference id is normally set by the update that follows creation; binding it decides uniqueness.
         if (token.ReferenceId is { } reference && reference != previous.ReferenceId && !await Reference(reference).BindAsync(Id)) return null;
         var (index, previousIndex) = (IndexKey(token), IndexKey(previous));
-        if (index is not null && index != previousIndex) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).AddAsync(Id);
+        if (index is not null && index != previousIndex) await GrainFactory.AddToIndexAsync(index, Id);
 
         token.ConcurrencyToken = ConcurrencyTokens.New();
         state.State.Token = token;
         await state.WriteOrReloadAsync(this);
 
         if (previous.ReferenceId is { } oldReference && oldReference != token.ReferenceId) await Reference(oldReference).UnbindAsync(Id);
-        if (previousIndex is not null && index != previousIndex) await GrainFactory.GetGrain<IOAuthIndexGrain>(previousIndex).RemoveAsync(Id);
+        if (previousIndex is not null && index != previousIndex) await GrainFactory.RemoveFromIndexAsync(previousIndex, Id);
         return token.ConcurrencyToken;
     }
 
@@ -85,7 +85,7 @@ public sealed class OAuthTokenGrain(
             && (current.Status is not (OAuthValues.Inactive or OAuthValues.Valid)
                 || current.ExpirationDate < now
                 || (current.AuthorizationId is { Length: > 0 } authorizationId
-                    && (await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(authorizationId).GetAsync())?.Status != OAuthValues.Valid));
+                    && (await GrainFactory.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(authorizationId)).GetAsync())?.Status != OAuthValues.Valid));
         if (prunable)
         {
             await DeleteAsync(current);
@@ -101,7 +101,7 @@ public sealed class OAuthTokenGrain(
     {
         await state.ClearStateAsync();
         if (current.ReferenceId is { } reference) await Reference(reference).UnbindAsync(Id);
-        if (IndexKey(current) is { } index) await GrainFactory.GetGrain<IOAuthIndexGrain>(index).RemoveAsync(Id);
+        if (IndexKey(current) is { } index) await GrainFactory.RemoveFromIndexAsync(index, Id);
         DeactivateOnIdle();
     }
 

@@ -17,7 +17,7 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
 {
     private const string What = "application";
 
-    private IOAuthApplicationGrain Grain(string id) => grains.GetGrain<IOAuthApplicationGrain>(id);
+    private IOAuthApplicationGrain Grain(string id) => grains.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(id));
 
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken) => (await grains.ListAllApplicationsAsync()).Count;
 

@@ -15,7 +15,7 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 {
     private const string What = "authorization";
 
-    private IOAuthAuthorizationGrain Grain(string id) => grains.GetGrain<IOAuthAuthorizationGrain>(id);
+    private IOAuthAuthorizationGrain Grain(string id) => grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(id));
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
     public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthAuthorization>, IQueryable<TResult>> query, CancellationToken cancellationToken) => throw Unsupported();
@@ -25,7 +25,7 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 
     public async ValueTask CreateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(authorization.Id)) authorization.Id = NewId();
+        authorization.Id = IdOrNew(authorization.Id);
         authorization.CreationDate ??= time.GetUtcNow();
         authorization.ConcurrencyToken = await Grain(authorization.Id).CreateAsync(authorization)
             ?? throw new InvalidOperationException($"An authorization with id '{authorization.Id}' already exists.");
@@ -90,8 +90,8 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
 
     /// <summary>A superset of the matches: the subject's authorizations, else the application's.</summary>
     private async Task<List<string>> CandidateIdsAsync(string? subject, string? client) =>
-        !string.IsNullOrEmpty(subject) ? await grains.GetGrain<IOAuthIndexGrain>(OAuthKeys.SubjectAuthorizations(subject)).ListAsync()
-        : !string.IsNullOrEmpty(client) ? await grains.GetGrain<IOAuthIndexGrain>(OAuthKeys.ApplicationAuthorizations(client)).ListAsync()
+        !string.IsNullOrEmpty(subject) ? await grains.ListIndexAsync(OAuthKeys.SubjectAuthorizations(subject))
+        : !string.IsNullOrEmpty(client) ? await grains.ListIndexAsync(OAuthKeys.ApplicationAuthorizations(client))
         : throw new NotSupportedException("Authorizations can only be searched by subject or application.");
 
     private static string Required(string value)

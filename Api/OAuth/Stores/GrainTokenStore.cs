@@ -15,8 +15,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
 {
     private const string What = "token";
 
-    private IOAuthTokenGrain Grain(string id) => grains.GetGrain<IOAuthTokenGrain>(id);
-    private IOAuthIndexGrain Index(string key) => grains.GetGrain<IOAuthIndexGrain>(key);
+    private IOAuthTokenGrain Grain(string id) => grains.GetGrain<IOAuthTokenGrain>(OAuthKeys.Entity(id));
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
     public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthToken>, IQueryable<TResult>> query, CancellationToken cancellationToken) => throw Unsupported();
@@ -26,7 +25,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
 
     public async ValueTask CreateAsync(OAuthToken token, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(token.Id)) token.Id = NewId();
+        token.Id = IdOrNew(token.Id);
         token.CreationDate ??= time.GetUtcNow();
         token.ConcurrencyToken = await Grain(token.Id).CreateAsync(token)
             ?? throw new InvalidOperationException($"A token with id '{token.Id}' or with its reference id already exists.");
@@ -60,7 +59,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     public async IAsyncEnumerable<OAuthToken> FindByAuthorizationIdAsync(string identifier, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        var ids = await Index(OAuthKeys.AuthorizationTokens(identifier)).ListAsync();
+        var ids = await grains.ListIndexAsync(OAuthKeys.AuthorizationTokens(identifier));
         await foreach (var token in LoadAsync(ids, id => Grain(id).GetAsync(), cancellationToken))
             if (token.AuthorizationId == identifier) yield return token;
     }
@@ -115,7 +114,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
         long revoked = 0;
         await foreach (var token in FindByAuthorizationIdAsync(identifier, cancellationToken))
             if (await Grain(token.Id).RevokeAsync()) revoked++;
-        await grains.GetGrain<IOAuthAuthorizationGrain>(identifier).RevokeAsync();
+        await grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(identifier)).RevokeAsync();
         return revoked;
     }
 
@@ -131,12 +130,12 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     /// </summary>
     private async Task<List<string>> CandidateIdsAsync(string? subject, string? client)
     {
-        var authorizations = !string.IsNullOrEmpty(subject) ? await Index(OAuthKeys.SubjectAuthorizations(subject)).ListAsync()
-            : !string.IsNullOrEmpty(client) ? await Index(OAuthKeys.ApplicationAuthorizations(client)).ListAsync()
+        var authorizations = !string.IsNullOrEmpty(subject) ? await grains.ListIndexAsync(OAuthKeys.SubjectAuthorizations(subject))
+            : !string.IsNullOrEmpty(client) ? await grains.ListIndexAsync(OAuthKeys.ApplicationAuthorizations(client))
             : throw new NotSupportedException("Tokens can only be searched by subject or application.");
         var ids = new List<string>();
-        foreach (var authorizationId in authorizations) ids.AddRange(await Index(OAuthKeys.AuthorizationTokens(authorizationId)).ListAsync());
-        if (!string.IsNullOrEmpty(client)) ids.AddRange(await Index(OAuthKeys.ApplicationTokens(client)).ListAsync());
+        foreach (var authorizationId in authorizations) ids.AddRange(await grains.ListIndexAsync(OAuthKeys.AuthorizationTokens(authorizationId)));
+        if (!string.IsNullOrEmpty(client)) ids.AddRange(await grains.ListIndexAsync(OAuthKeys.ApplicationTokens(client)));
         return ids;
     }
 

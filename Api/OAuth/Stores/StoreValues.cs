@@ -49,6 +49,15 @@ internal static class StoreValues
 
     public static string NewId() => Guid.NewGuid().ToString("N");
 
+    /// <summary>
+    /// The id a new authorization or token is stored under: a fresh one, or the caller's if it is a verbatim grain key part,
+    /// so the entity's grain key is its id and every index entry (which holds grain keys) names it.
+    /// </summary>
+    public static string IdOrNew(string? id) =>
+        string.IsNullOrEmpty(id) ? NewId()
+        : GrainKeys.IsVerbatim(id) ? id
+        : throw new ArgumentException($"An id must be 1 to {GrainKeys.MaxVerbatimLength} characters of [A-Za-z0-9._-].", nameof(id));
+
     /// <summary>Loads the entities behind <paramref name="ids"/>, skipping index entries whose entity is gone.</summary>
     public static async IAsyncEnumerable<T> LoadAsync<T>(IEnumerable<string> ids, Func<string, Task<T?>> load,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken) where T : class

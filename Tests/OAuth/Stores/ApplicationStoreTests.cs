@@ -41,7 +41,7 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
         descriptor.Properties["logo"] = System.Text.Json.JsonSerializer.SerializeToElement(new { uri = "https://client.example/logo.png" });
         descriptor.DisplayNames[System.Globalization.CultureInfo.InvariantCulture] = "Client de test"; // the only culture: InvariantGlobalization is on
         await scope.Applications.UpdateAsync(found, descriptor, Ct);
-        await Fx.Cluster.DeactivateAsync(Fx.Client.GetGrain<IOAuthApplicationGrain>(clientId)); // the next read comes from storage (System.Text.Json)
+        await Fx.Cluster.DeactivateAsync(Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(clientId))); // the next read comes from storage (System.Text.Json)
 
         await using var reread = Host.NewScope();
         var updated = await reread.Applications.FindByClientIdAsync(clientId, Ct);

@@ -74,21 +74,36 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
         var used = await Client(OAuthRegistrationKinds.Dcr);
         var configured = await Client(OAuthRegistrationKinds.Static);
         await scope.Tokens.CreateAsync(TokenStoreTests.Token(used, null, "alice"), Ct);
-        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync())!.LastUsedAt);
+        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(used)).GetAsync())!.LastUsedAt);
 
         // The first registration started the hourly reminder.
         Assert.Contains(Fx.StoredText(), row => row.Key.EndsWith("oauth-pruner/0/prune", StringComparison.Ordinal));
 
         Assert.Equal(0, (await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now + TimeSpan.FromHours(23))).Applications);
-        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(unused)).GetAsync());
 
         var result = await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now + TimeSpan.FromHours(25));
 
         Assert.True(result.Applications >= 2);
-        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unused).GetAsync());
-        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(unusedCimd).GetAsync());
-        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(used).GetAsync());
-        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(configured).GetAsync());
+        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(unused)).GetAsync());
+        Assert.Null(await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(unusedCimd)).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(used)).GetAsync());
+        Assert.NotNull(await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(configured)).GetAsync());
+    }
+
+    [Fact]
+    public async Task An_unused_directory_entry_whose_application_is_under_no_current_key_is_dropped()
+    {
+        // As a metadata-document client registered before grain keys were encoded leaves it: listed, but its state sits
+        // under the raw URL, which nothing reads any more.
+        var now = DateTimeOffset.UtcNow;
+        var url = "https://client.example/before/" + Guid.NewGuid().ToString("N");
+        await Fx.Client.Shard(url).SetAsync(url, new OAuthDirectoryEntry { CreatedAt = now - TimeSpan.FromDays(3), RegistrationKind = OAuthRegistrationKinds.Cimd });
+        Assert.Contains(url, await Fx.Client.Shard(url).ListUnusedAsync(now));
+
+        await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now);
+
+        Assert.DoesNotContain(url, await Fx.Client.Shard(url).ListAsync());
     }
 
     [Fact]
@@ -103,7 +118,7 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
         await scope.Tokens.CreateAsync(TokenStoreTests.Token(id, null, "alice"), Ct); // marks it used behind the manager's copy
         await scope.Applications.UpdateAsync(application, ApplicationStoreTests.PublicClient(id, "Renamed"), Ct);
 
-        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(id).GetAsync())!.LastUsedAt);
+        Assert.NotNull((await Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(id)).GetAsync())!.LastUsedAt);
         Assert.DoesNotContain(id, await Fx.Client.Shard(id).ListUnusedAsync(DateTimeOffset.MaxValue));
     }
 }
