@@ -41,6 +41,11 @@ public sealed class ChannelGrain(
     private ResiliencePipeline<HttpResponseMessage>? _pipeline;
     private IGrainTimer? _drainTimer;
     private bool _draining;
+    /// <summary>
+    /// A write failed, so memory may be ahead of storage (or another activation owns the channel): until the runtime
+    /// drops this activation it serves nothing, so it never writes over records it did not read or skips ones it never saw.
+    /// </summary>
+    private bool _stale;
     /// <summary>Whether the drain reminder exists; null until we know (a fresh activation).</summary>
     private bool? _reminderRegistered;
     private Task _reminderSync = Task.CompletedTask;
@@ -82,6 +87,7 @@ public sealed class ChannelGrain(
 
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
     {
+        ThrowIfStale();
         var problem = config.Settings.Validate()
             ?? (string.IsNullOrWhiteSpace(config.Name) || config.Name.Length > 100 ? "name must be 1 to 100 characters" : null)
             ?? config.RateLimit?.Validate()
@@ -108,7 +114,7 @@ public sealed class ChannelGrain(
             throw new ArgumentException($"the settings are too large to store (at most {MaxProtectedSettingsBytes} bytes once encrypted)");
         channel.ProtectedSettings = protectedSettings;
         Outbox.SetEnabled(config.Enabled);
-        await state.WriteOrReloadAsync(this);
+        await DurablyAsync(state.WriteStateAsync());
         LoadSettings();
         if (channel.Outbox.Count > 0) ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel} configured: {Type}, enabled {Enabled}", Key, channel.Type, channel.Enabled);
@@ -117,6 +123,7 @@ public sealed class ChannelGrain(
 
     async Task IChannelGrain.DeleteAsync()
     {
+        ThrowIfStale();
         _drainTimer?.Dispose();
         _drainTimer = null;
         metrics.PendingChanged(state.State.Type, -state.State.Outbox.Count);
@@ -136,6 +143,7 @@ public sealed class ChannelGrain(
 
     async Task<EnqueueResult> IChannelGrain.EnqueueAsync(Notification notification, string? idempotencyKey)
     {
+        ThrowIfStale();
         // Rendered now, so a message no attempt could send is refused with the reason instead of acknowledged.
         IReadOnlyList<RenderedChunk>? chunks = null;
         var sender = state.State.Configured ? senders.For(state.State.Type) : null;
@@ -156,6 +164,7 @@ public sealed class ChannelGrain(
             // Not acknowledged, so not sent by this activation either; the next one reloads whatever was really stored.
             state.State.Outbox.Remove(message);
             state.State.RecentKeys.RemoveAll(k => k.DeliveryId == message.DeliveryId);
+            _stale = true;
             DeactivateOnIdle();
             if (e is InconsistentStateException conflict)
                 throw new InconsistentStateException(
@@ -194,12 +203,13 @@ public sealed class ChannelGrain(
 
     async Task<int> IChannelGrain.RedriveAsync(string? deliveryId)
     {
+        ThrowIfStale();
         var first = state.State.NextSequence;
         var count = Outbox.Redrive(deliveryId, time.GetUtcNow());
         if (count == 0) return 0;
         // Records first: a crash before the state write leaves them pending and still dead letters, which activation resolves.
         await DurablyAsync(Task.WhenAll(state.State.Outbox.Where(m => m.Sequence >= first).Select(_records.InsertAsync)));
-        await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
+        await DurablyAsync(Task.WhenAll(state.WriteStateAsync(), SyncReminderAsync()));
         metrics.PendingChanged(state.State.Type, count);
         ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel}: {Count} dead letters redriven", Key, count);
@@ -258,7 +268,7 @@ public sealed class ChannelGrain(
     /// <summary>Sends the next chunk of the head message. Null: nothing to do; otherwise how long to wait before the next try.</summary>
     private async Task<TimeSpan?> DeliverNextAsync(CancellationToken cancellationToken)
     {
-        if (_settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
+        if (_stale || _settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
         if (due > TimeSpan.Zero) return due;
         var wait = _bucket!.TryTake();
         if (wait > TimeSpan.Zero) return wait;
@@ -282,6 +292,7 @@ public sealed class ChannelGrain(
         }
 
         // The channel may have been deleted or reconfigured while the send was in flight.
+        if (_stale) return null;
         if (!state.State.Configured || state.State.Outbox.Count == 0 || !ReferenceEquals(Outbox.Head, message)) return TimeSpan.Zero;
         var now = time.GetUtcNow();
         Applied? applied = null;
@@ -303,7 +314,7 @@ public sealed class ChannelGrain(
         if (applied?.Final is not null)
         {
             // The outcome (history, dead letter, the advanced HeadSequence) is durable before the record goes.
-            await state.WriteOrReloadAsync(this);
+            await DurablyAsync(state.WriteStateAsync());
             await DurablyAsync(_records.ClearAsync(message.Sequence));
         }
         else
@@ -357,9 +368,15 @@ public sealed class ChannelGrain(
         }
         catch
         {
+            _stale = true;
             DeactivateOnIdle();
             throw;
         }
+    }
+
+    private void ThrowIfStale()
+    {
+        if (_stale) throw new InvalidOperationException($"Channel {Key} is reloading its state after a failed write; retry the call");
     }
 
     /// <summary>Sends one chunk; markup the platform refuses is resent once as plain text.</summary>
