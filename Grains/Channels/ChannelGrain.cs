@@ -65,8 +65,9 @@ public sealed class ChannelGrain(
         if (!state.State.Configured) return;
         await MigrateLegacyOutboxAsync();
         var channel = state.State;
-        // A record whose clear was cut short: the channel state past it was written first, so it is finished.
-        if (channel.HeadSequence > 0) await _records.ClearAsync(channel.HeadSequence - 1);
+        // Records whose clear was cut short: the channel state past them was written first, so they are finished.
+        for (var orphan = channel.HeadSequence - 1; orphan >= 0 && await _records.ReadAsync(orphan) is not null; orphan--)
+            await _records.ClearAsync(orphan);
         Outbox.Resume(await _records.LoadAsync(channel.HeadSequence, channel.NextSequence));
         LoadSettings();
         metrics.PendingChanged(state.State.Type, state.State.Outbox.Count);
@@ -313,9 +314,10 @@ public sealed class ChannelGrain(
 
         if (applied?.Final is not null)
         {
-            // The outcome (history, dead letter, the advanced HeadSequence) is durable before the record goes.
+            // The outcome (history, dead letter, the advanced HeadSequence) is durable before the record goes. The drain
+            // does not wait for the clear: it shares the next write's flush, and activation finishes one cut short.
             await DurablyAsync(state.WriteStateAsync());
-            await DurablyAsync(_records.ClearAsync(message.Sequence));
+            _ = ClearFinishedAsync(message.Sequence);
         }
         else
         {
@@ -371,6 +373,21 @@ public sealed class ChannelGrain(
             _stale = true;
             DeactivateOnIdle();
             throw;
+        }
+    }
+
+    private async Task ClearFinishedAsync(long sequence)
+    {
+        try
+        {
+            await _records.ClearAsync(sequence);
+        }
+        catch (Exception e)
+        {
+            // Its outcome is stored, so nothing is lost: the next activation clears what is left below HeadSequence.
+            _stale = true;
+            DeactivateOnIdle();
+            logger.LogWarning(e, "Channel {Channel}: clearing outbox record {Sequence} failed; reloading", Key, sequence);
         }
     }
 

@@ -113,7 +113,8 @@ public sealed class PagedOutboxTests(DeliveryClusterFixture fx)
             return retried is not null;
         });
         Assert.True(retried!.Accepted, retried.Error);
-        Assert.Equal(DeliveryState.Queued, (await channel.GetDeliveryAsync(theirs.DeliveryId))?.State);
+        // The fresh activation knows their message (its new token bucket may already have sent it).
+        Assert.Contains((await channel.GetDeliveryAsync(theirs.DeliveryId))?.State, new DeliveryState?[] { DeliveryState.Queued, DeliveryState.Delivered });
         Assert.False(retried.Duplicate);
         await channel.ConfigureAsync(new ChannelConfig("Hook", true, new WebhookSettings(url, secret), Fast));
         foreach (var id in new[] { ours, theirs.DeliveryId, retried.DeliveryId! })
