@@ -3,6 +3,9 @@ using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
 using Dovecote.Grains.Security;
 using Dovecote.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Providers;
+using Orleans.Storage;
 using Polly;
 
 namespace Dovecote.Grains.Channels;
@@ -11,6 +14,8 @@ namespace Dovecote.Grains.Channels;
 /// One destination of one tenant: a durable outbox drained in order by a timer, paced by a token bucket,
 /// paused whole by the platform's 429s, and kept alive across silo failures by a reminder while work is pending.
 /// What each outcome does to the outbox is <see cref="Outbox"/>'s; this grain persists, schedules and sends.
+/// Each pending message is a record of its own (<see cref="OutboxRecords"/>): an accept writes that record only, and a
+/// finished message's record is cleared only after a channel state holding its outcome (and its idempotency key) was written.
 /// </summary>
 [GrainType("channel")]
 public sealed class ChannelGrain(
@@ -36,10 +41,16 @@ public sealed class ChannelGrain(
     private ResiliencePipeline<HttpResponseMessage>? _pipeline;
     private IGrainTimer? _drainTimer;
     private bool _draining;
+    /// <summary>
+    /// A write failed, so memory may be ahead of storage (or another activation owns the channel): until the runtime
+    /// drops this activation it serves nothing, so it never writes over records it did not read or skips ones it never saw.
+    /// </summary>
+    private bool _stale;
     /// <summary>Whether the drain reminder exists; null until we know (a fresh activation).</summary>
     private bool? _reminderRegistered;
     private Task _reminderSync = Task.CompletedTask;
     private (string DeliveryId, IReadOnlyList<RenderedChunk> Chunks)? _rendered;
+    private OutboxRecords _records = null!;
 
     private string Key => this.GetPrimaryKeyString();
     private string ChannelId => GrainKeys.Split(Key).Id;
@@ -48,7 +59,16 @@ public sealed class ChannelGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // The storage [PersistentState] uses, under this grain's id: records live and move with the channel's state.
+        _records = new OutboxRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME),
+            this.GetGrainId());
         if (!state.State.Configured) return;
+        await MigrateLegacyOutboxAsync();
+        var channel = state.State;
+        // Records whose clear was cut short: the channel state past them was written first, so they are finished.
+        for (var orphan = channel.HeadSequence - 1; orphan >= 0 && await _records.ReadAsync(orphan) is not null; orphan--)
+            await _records.ClearAsync(orphan);
+        Outbox.Resume(await _records.LoadAsync(channel.HeadSequence, channel.NextSequence));
         LoadSettings();
         metrics.PendingChanged(state.State.Type, state.State.Outbox.Count);
         if (state.State.Outbox.Count > 0)
@@ -68,6 +88,7 @@ public sealed class ChannelGrain(
 
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
     {
+        ThrowIfStale();
         var problem = config.Settings.Validate()
             ?? (string.IsNullOrWhiteSpace(config.Name) || config.Name.Length > 100 ? "name must be 1 to 100 characters" : null)
             ?? config.RateLimit?.Validate()
@@ -81,6 +102,8 @@ public sealed class ChannelGrain(
             _rendered = null; // rendered for the old platform
             metrics.PendingChanged(channel.Type, -channel.Outbox.Count);
             metrics.PendingChanged(config.Settings.Type, channel.Outbox.Count);
+            // Records first: a crash before the state write resends chunks on the old platform rather than skipping any.
+            await DurablyAsync(Task.WhenAll(channel.Outbox.Select(_records.WriteAsync)));
         }
 
         channel.Configured = true;
@@ -92,7 +115,7 @@ public sealed class ChannelGrain(
             throw new ArgumentException($"the settings are too large to store (at most {MaxProtectedSettingsBytes} bytes once encrypted)");
         channel.ProtectedSettings = protectedSettings;
         Outbox.SetEnabled(config.Enabled);
-        await state.WriteOrReloadAsync(this);
+        await DurablyAsync(state.WriteStateAsync());
         LoadSettings();
         if (channel.Outbox.Count > 0) ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel} configured: {Type}, enabled {Enabled}", Key, channel.Type, channel.Enabled);
@@ -101,9 +124,13 @@ public sealed class ChannelGrain(
 
     async Task IChannelGrain.DeleteAsync()
     {
+        ThrowIfStale();
         _drainTimer?.Dispose();
         _drainTimer = null;
         metrics.PendingChanged(state.State.Type, -state.State.Outbox.Count);
+        // Records first: a state cleared before them would let a channel created again under this id find them.
+        var sequences = state.State.Outbox.Select(m => m.Sequence).Append(state.State.HeadSequence - 1).Where(q => q >= 0).ToList();
+        await DurablyAsync(Task.WhenAll(sequences.Select(_records.ClearAsync)));
         await state.ClearStateAsync();
         _settings = null;
         await SyncReminderAsync();
@@ -117,15 +144,35 @@ public sealed class ChannelGrain(
 
     async Task<EnqueueResult> IChannelGrain.EnqueueAsync(Notification notification, string? idempotencyKey)
     {
+        ThrowIfStale();
         // Rendered now, so a message no attempt could send is refused with the reason instead of acknowledged.
         IReadOnlyList<RenderedChunk>? chunks = null;
         var sender = state.State.Configured ? senders.For(state.State.Type) : null;
         var result = Outbox.Accept(notification, idempotencyKey, time.GetUtcNow(), n => RenderProblem(sender!, n, out chunks));
         if (!result.Accepted || result.Duplicate) return result;
+        var message = state.State.Outbox[^1];
         if (chunks is not null && state.State.Outbox.Count == 1) _rendered = (result.DeliveryId!, chunks); // it is the head: sent next
 
-        // Acknowledged = durable: the state and the reminder that will resume delivery both exist before we answer.
-        await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
+        // Acknowledged = durable: the message's record (with its idempotency key) and the reminder that will resume delivery
+        // both exist before we answer. The channel state is not written: its NextSequence and RecentKeys catch up with its
+        // next write, and activation finds records past its NextSequence.
+        try
+        {
+            await Task.WhenAll(_records.InsertAsync(message), SyncReminderAsync());
+        }
+        catch (Exception e)
+        {
+            // Not acknowledged, so not sent by this activation either; the next one reloads whatever was really stored.
+            state.State.Outbox.Remove(message);
+            state.State.RecentKeys.RemoveAll(k => k.DeliveryId == message.DeliveryId);
+            _stale = true;
+            DeactivateOnIdle();
+            if (e is InconsistentStateException conflict)
+                throw new InconsistentStateException(
+                    $"Channel {Key}: outbox record {message.Sequence} was written by another activation of this channel; nothing was accepted, "
+                    + "retry the call", conflict.StoredEtag, conflict.CurrentEtag, conflict);
+            throw;
+        }
         metrics.PendingChanged(state.State.Type, 1);
         ScheduleDrain(TimeSpan.Zero);
         return result;
@@ -157,9 +204,13 @@ public sealed class ChannelGrain(
 
     async Task<int> IChannelGrain.RedriveAsync(string? deliveryId)
     {
+        ThrowIfStale();
+        var first = state.State.NextSequence;
         var count = Outbox.Redrive(deliveryId, time.GetUtcNow());
         if (count == 0) return 0;
-        await Task.WhenAll(state.WriteOrReloadAsync(this), SyncReminderAsync());
+        // Records first: a crash before the state write leaves them pending and still dead letters, which activation resolves.
+        await DurablyAsync(Task.WhenAll(state.State.Outbox.Where(m => m.Sequence >= first).Select(_records.InsertAsync)));
+        await DurablyAsync(Task.WhenAll(state.WriteStateAsync(), SyncReminderAsync()));
         metrics.PendingChanged(state.State.Type, count);
         ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel}: {Count} dead letters redriven", Key, count);
@@ -218,12 +269,13 @@ public sealed class ChannelGrain(
     /// <summary>Sends the next chunk of the head message. Null: nothing to do; otherwise how long to wait before the next try.</summary>
     private async Task<TimeSpan?> DeliverNextAsync(CancellationToken cancellationToken)
     {
-        if (_settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
+        if (_stale || _settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
         if (due > TimeSpan.Zero) return due;
         var wait = _bucket!.TryTake();
         if (wait > TimeSpan.Zero) return wait;
 
         var message = Outbox.Head;
+        var channelWideBefore = ChannelWide();
         var sender = senders.For(state.State.Type);
         IReadOnlyList<RenderedChunk>? chunks = null;
         SendOutcome? outcome = null;
@@ -241,11 +293,13 @@ public sealed class ChannelGrain(
         }
 
         // The channel may have been deleted or reconfigured while the send was in flight.
+        if (_stale) return null;
         if (!state.State.Configured || state.State.Outbox.Count == 0 || !ReferenceEquals(Outbox.Head, message)) return TimeSpan.Zero;
         var now = time.GetUtcNow();
+        Applied? applied = null;
         if (outcome is null)
         {
-            Report(message, Outbox.Abandon(message, failure!, now));
+            applied = Outbox.Abandon(message, failure!, now);
         }
         else if (outcome is { Kind: OutcomeKind.ChatMigrated, MigrateToChatId: { } newChat } && _settings is TelegramSettings telegram)
         {
@@ -254,10 +308,92 @@ public sealed class ChannelGrain(
         }
         else
         {
-            Report(message, Outbox.Apply(message, outcome, chunks!.Count, now));
+            applied = Outbox.Apply(message, outcome, chunks!.Count, now);
         }
-        await state.WriteOrReloadAsync(this);
+        if (applied is { } step) Report(message, step);
+
+        if (applied?.Final is not null)
+        {
+            // The outcome (history, dead letter, the advanced HeadSequence) is durable before the record goes. The drain
+            // does not wait for the clear: it shares the next write's flush, and activation finishes one cut short.
+            await DurablyAsync(state.WriteStateAsync());
+            _ = ClearFinishedAsync(message.Sequence);
+        }
+        else
+        {
+            var writeState = ChannelWide() != channelWideBefore;
+            await DurablyAsync(Task.WhenAll(_records.WriteAsync(message), writeState ? state.WriteStateAsync() : Task.CompletedTask));
+        }
         return TimeSpan.Zero;
+    }
+
+    /// <summary>What a send outcome may change in the channel state itself (not the message): when it did, the state is written.</summary>
+    private (bool, string?, DateTimeOffset?, int, int, string?, string) ChannelWide()
+    {
+        var c = state.State;
+        return (c.Enabled, c.DisabledReason, c.PausedUntil, c.ConsecutiveFailures, c.ConsecutiveDeadDestinations, c.LastError, c.ProtectedSettings);
+    }
+
+    /// <summary>
+    /// Moves pending messages out of a channel state written before the paged outbox into records of their own, then
+    /// writes the state without them. Run again after a crash, it finds the records it wrote (same sequences) and goes on.
+    /// </summary>
+    private async Task MigrateLegacyOutboxAsync()
+    {
+        if (state.State.LegacyOutbox is not { Count: > 0 })
+        {
+            state.State.LegacyOutbox = null; // an empty legacy array is dropped at the next write
+            return;
+        }
+        var legacy = Outbox.NumberLegacy();
+        foreach (var message in legacy)
+        {
+            if (await _records.ReadAsync(message.Sequence) is { } stored)
+            {
+                if (stored.DeliveryId != message.DeliveryId)
+                    throw new InvalidOperationException($"Channel {Key}: outbox record {message.Sequence} holds another message than the one being migrated");
+                continue;
+            }
+            await _records.InsertAsync(message);
+        }
+        Outbox.ForgetLegacy();
+        await state.WriteStateAsync();
+        logger.LogInformation("Channel {Channel}: {Count} pending messages moved into outbox records", Key, legacy.Count);
+    }
+
+    /// <summary>A failed record write leaves memory ahead of storage: drop the activation, so the next call reloads.</summary>
+    private async Task DurablyAsync(Task write)
+    {
+        try
+        {
+            await write;
+        }
+        catch
+        {
+            _stale = true;
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private async Task ClearFinishedAsync(long sequence)
+    {
+        try
+        {
+            await _records.ClearAsync(sequence);
+        }
+        catch (Exception e)
+        {
+            // Its outcome is stored, so nothing is lost: the next activation clears what is left below HeadSequence.
+            _stale = true;
+            DeactivateOnIdle();
+            logger.LogWarning(e, "Channel {Channel}: clearing outbox record {Sequence} failed; reloading", Key, sequence);
+        }
+    }
+
+    private void ThrowIfStale()
+    {
+        if (_stale) throw new InvalidOperationException($"Channel {Key} is reloading its state after a failed write; retry the call");
     }
 
     /// <summary>Sends one chunk; markup the platform refuses is resent once as plain text.</summary>

@@ -1,6 +1,11 @@
+using System.Text.Json.Serialization;
+
 namespace Dovecote.Grains.Channels;
 
-/// <summary>Everything a channel owns. Written before any enqueue is acknowledged.</summary>
+/// <summary>
+/// Everything a channel owns but its pending messages, each of which is a record of its own (<see cref="OutboxRecords"/>),
+/// so an accept writes one small record instead of this whole state. Bounded in bytes (docs/architecture.md, "State budget").
+/// </summary>
 [GenerateSerializer, Alias("dovecote.ChannelState")]
 public sealed class ChannelState
 {
@@ -11,8 +16,14 @@ public sealed class ChannelState
     /// <summary>The settings JSON, AES-GCM encrypted and bound to the grain key.</summary>
     [Id(4)] public string ProtectedSettings { get; set; } = "";
     [Id(5)] public RateLimitPolicy? RateLimit { get; set; }
-    /// <summary>Pending messages in order; the head is the one being delivered.</summary>
-    [Id(6)] public List<OutboxMessage> Outbox { get; set; } = [];
+    /// <summary>
+    /// Pending messages in order; the head is the one being delivered. In memory only: loaded from their records on
+    /// activation, never stored in this state.
+    /// </summary>
+    [Id(17), JsonIgnore] public List<OutboxMessage> Outbox { get; set; } = [];
+    /// <summary>Where the code before the paged outbox kept pending messages; moved into records on activation, then null.</summary>
+    [Id(6), JsonPropertyName("Outbox"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<OutboxMessage>? LegacyOutbox { get; set; }
     /// <summary>Recent finished deliveries, oldest first, bounded.</summary>
     [Id(7)] public List<DeliveryStatus> History { get; set; } = [];
     [Id(8)] public List<OutboxMessage> DeadLetters { get; set; } = [];
@@ -23,6 +34,13 @@ public sealed class ChannelState
     [Id(12)] public int ConsecutiveDeadDestinations { get; set; }
     [Id(13)] public string? LastError { get; set; }
     [Id(14)] public string? DisabledReason { get; set; }
+    /// <summary>No pending record is below this sequence: the head's, or <see cref="NextSequence"/> when none is pending.</summary>
+    [Id(15)] public long HeadSequence { get; set; }
+    /// <summary>
+    /// The sequence the next accepted message gets, as of the last write of this state; accepts since then wrote only
+    /// their records, so activation probes forward from here while records exist.
+    /// </summary>
+    [Id(16)] public long NextSequence { get; set; }
 }
 
 [GenerateSerializer, Alias("dovecote.OutboxMessage")]
@@ -41,6 +59,10 @@ public sealed class OutboxMessage
     [Id(7)] public List<string> MessageIds { get; set; } = [];
     [Id(8)] public DateTimeOffset? NextAttemptAt { get; set; }
     [Id(9)] public string? LastError { get; set; }
+    /// <summary>Its record's place in the channel's order (state name "outbox.{Sequence}").</summary>
+    [Id(10)] public long Sequence { get; set; }
+    /// <summary>Kept with the message, so a key acknowledged after the last channel-state write survives a crash.</summary>
+    [Id(11)] public string? IdempotencyKey { get; set; }
 }
 
 [GenerateSerializer, Alias("dovecote.IdempotencyEntry")]

@@ -43,6 +43,7 @@ public class DeliveryClusterFixture : IAsyncLifetime
         ["Delivery:MaxAttempts"] = "4",
         ["Delivery:ReminderPeriod"] = "00:00:01",
         ["Delivery:OutboxCapacity"] = "20",
+        ["Delivery:OutboxBudgetBytes"] = "262144", // the least allowed, so a few long messages show byte backpressure
         ["Delivery:CircuitBreakDuration"] = "00:00:01",
     };
 

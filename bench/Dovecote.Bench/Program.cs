@@ -1,6 +1,7 @@
 // Benchmarks on this machine. Usage: dotnet run -c Release --project bench/Dovecote.Bench -- [delivery|mcp] [options]
 //   delivery (default): durable accepts and deliveries on the embedded storage (--messages 20000 --channels 1000)
 //   mcp: send_notification over HTTP next to a no-op tool on the same server (--seconds 10 --connections 32)
+//   hot: accepts into one hot channel, held and delivering (--messages 3000 --concurrency 64)
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -16,9 +17,10 @@ if (args.FirstOrDefault() == "mcp")
     return;
 }
 
-var messages = ArgValue("--messages", 20_000);
+var hot = args.FirstOrDefault() == "hot";
+var messages = ArgValue("--messages", hot ? 3_000 : 20_000);
 var channelCount = ArgValue("--channels", 1_000);
-var concurrency = ArgValue("--concurrency", 256);
+var concurrency = ArgValue("--concurrency", hot ? 64 : 256);
 var dataDirectory = Directory.CreateTempSubdirectory("dovecote-bench-").FullName;
 
 await using var receiver = await Receiver.StartAsync();
@@ -32,6 +34,8 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["DOVECOTE_GATEWAY_PORT"] = FreePort().ToString(),
     ["Delivery:OutboxCapacity"] = "100000",
 });
+// Hot mode: the same pending-bytes budget for the old code (whose range ends at 512 KiB) and the new.
+if (hot) builder.Configuration["Delivery:OutboxBudgetBytes"] = (512 * 1024).ToString();
 builder.AddDovecoteSilo();
 using var host = builder.Build();
 await host.StartAsync();
@@ -43,6 +47,15 @@ var fast = new RateLimitPolicy(10_000, 10_000);
 var held = new RateLimitPolicy(1, 0.0001); // sends one message, then holds the rest: the outbox grows
 
 Console.WriteLine($"Dovecote delivery-core benchmark, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, data in {dataDirectory}");
+
+if (hot)
+{
+    await HotChannelAsync();
+    await host.StopAsync();
+    Directory.Delete(dataDirectory, recursive: true);
+    return;
+}
+
 Console.WriteLine("| scenario | messages | seconds | per second | state writes per fsync |");
 Console.WriteLine("|---|---|---|---|---|");
 
@@ -68,6 +81,50 @@ Console.WriteLine($"| delivered across {channelCount:N0} channels (first accept 
 
 await host.StopAsync();
 Directory.Delete(dataDirectory, recursive: true);
+
+// One channel taking every accept: what a single agent flooding one destination gets.
+async Task HotChannelAsync()
+{
+    Console.WriteLine("| scenario | accepted | seconds | accepts per second | refused (full, retried) | log writes per accept |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    // Held: the outbox only grows, so the old code rewrites 0 to 400 messages per accept (400 fit both codes' budget).
+    // (Its first message is sent at once; the rest wait.)
+    var held1 = await ConfigureAsync("hot-held", held);
+    await HotAsync("1 channel, not delivering, pending 0 to 400", held1, 400);
+    // Delivering: accepts race the drain, and a full outbox is backpressure the callers retry after.
+    var fast1 = await ConfigureAsync("hot-fast", fast);
+    receiver.Reset();
+    var from = Stopwatch.StartNew();
+    await HotAsync("1 channel, delivering", fast1, messages);
+    await receiver.WaitForAsync(messages, TimeSpan.FromMinutes(10));
+    Console.WriteLine($"| delivered from 1 channel (first accept to last receipt) | {messages:N0} | {from.Elapsed.TotalSeconds:F2} | "
+        + $"{messages / from.Elapsed.TotalSeconds:N0} | | |");
+}
+
+async Task HotAsync(string scenario, IChannelGrain channel, int count)
+{
+    var writes = log.Writes;
+    var (next, refused) = (-1, 0);
+    var stopwatch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < count)
+        {
+            while (true)
+            {
+                var result = await channel.EnqueueAsync(new Notification($"benchmark message {i}"), null);
+                if (result.Accepted) break;
+                if (result.Rejection != EnqueueRejection.OutboxFull) throw new InvalidOperationException(result.Error);
+                Interlocked.Increment(ref refused);
+                await Task.Delay(5);
+            }
+        }
+    }));
+    stopwatch.Stop();
+    Console.WriteLine($"| {scenario} | {count:N0} | {stopwatch.Elapsed.TotalSeconds:F2} | {count / stopwatch.Elapsed.TotalSeconds:N0} | {refused:N0} | "
+        + $"{(double)(log.Writes - writes) / count:F2} |");
+}
 
 async Task<IChannelGrain> ConfigureAsync(string id, RateLimitPolicy rateLimit)
 {

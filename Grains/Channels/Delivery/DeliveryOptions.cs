@@ -44,11 +44,15 @@ public sealed class DeliveryOptions
     public int DeadLetterCapacity { get; set; } = 500;
 
     // Byte budgets, measured as StoredSize counts them (an upper bound on the stored JSON). With the defaults a channel's
-    // state stays under 256 KiB, a quarter of what one Azure Table entity holds (docs/architecture.md, "State budget").
+    // state stays under 128 KiB and each pending message's record under 136 KiB, both far below what one Azure Table
+    // entity holds (docs/architecture.md, "State budget").
 
-    /// <summary>Pending messages per channel in stored bytes; beyond it enqueues are refused (backpressure), never dropped.</summary>
-    [Range(64 * 1024, 512 * 1024)]
-    public int OutboxBudgetBytes { get; set; } = 128 * 1024;
+    /// <summary>
+    /// Pending messages per channel in stored bytes, held in the activation's memory (each is a record of its own, at most
+    /// Outbox.MaxMessageBytes); beyond it enqueues are refused (backpressure), never dropped.
+    /// </summary>
+    [Range(256 * 1024, 64 * 1024 * 1024)]
+    public int OutboxBudgetBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>Dead letters in stored bytes; the oldest are dropped to make room (their final status stays in the history).</summary>
     [Range(16 * 1024, 256 * 1024)]

@@ -11,6 +11,12 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
     public const int MaxStoredErrorLength = 500;
 
     /// <summary>
+    /// One message as stored (<see cref="StoredSize"/>) when accepted: a 32,000-character CJK message (96 KB) fits, and its
+    /// record, grown by delivery (message ids, an error: under 8 KiB), stays far below one Azure Table entity.
+    /// </summary>
+    public const int MaxMessageBytes = 128 * 1024;
+
+    /// <summary>
     /// Dedupes on the idempotency key and appends; the caller persists the state before acknowledging.
     /// <paramref name="renderProblem"/> renders the message for the channel's platform and says why it cannot be, so a
     /// message that would fail every attempt is refused now rather than accepted and dead-lettered later.
@@ -38,10 +44,12 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             Notification = notification,
             AcceptedAt = now,
             UpdatedAt = now,
+            IdempotencyKey = idempotencyKey,
         };
         if (BudgetProblem(message) is { } budget) return budget;
         if (renderProblem?.Invoke(notification) is { } unrenderable)
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, unrenderable);
+        message.Sequence = state.NextSequence++;
         state.Outbox.Add(message);
         if (idempotencyKey is not null)
         {
@@ -138,6 +146,7 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             message.NextAttemptAt = null;
             message.UpdatedAt = now;
             state.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
+            message.Sequence = state.NextSequence++; // a record of its own, after everything pending
             state.Outbox.Add(message);
         }
         return chosen.Count;
@@ -224,19 +233,63 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
     private void Finish(OutboxMessage message, DeliveryState final)
     {
         state.Outbox.Remove(message);
+        state.HeadSequence = state.Outbox.Count > 0 ? state.Outbox[0].Sequence : state.NextSequence;
         state.History.Add(Status(message, final));
         EvictOldest(state.History, options.HistoryCapacity, options.HistoryBudgetBytes, StoredSize.Of);
     }
 
-    /// <summary>Backpressure in bytes: null when the message fits beside what is pending.</summary>
+    /// <summary>
+    /// Takes the pending messages read from their records (in sequence order) as the outbox, on activation. Their
+    /// idempotency keys rejoin the window (accepts after the last channel-state write stored them only there), and a
+    /// message that is also a dead letter (a redrive interrupted before its channel-state write) stays pending only.
+    /// </summary>
+    public void Resume(IReadOnlyList<OutboxMessage> pending)
+    {
+        state.Outbox = [.. pending];
+        foreach (var message in pending)
+        {
+            if (state.DeadLetters.RemoveAll(d => d.DeliveryId == message.DeliveryId) > 0)
+                state.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
+            if (message.IdempotencyKey is { } key && !state.RecentKeys.Exists(k => k.Key == key))
+                state.RecentKeys.Add(new IdempotencyEntry(key, message.DeliveryId, message.AcceptedAt));
+            if (message.Sequence >= state.NextSequence) state.NextSequence = message.Sequence + 1;
+        }
+        state.RecentKeys.Sort((a, b) => a.At.CompareTo(b.At));
+        state.HeadSequence = pending.Count > 0 ? pending[0].Sequence : state.NextSequence;
+    }
+
+    /// <summary>
+    /// The pending messages a channel state from before the paged outbox holds, numbered from its NextSequence as their
+    /// records will be: the same numbers every time, so a migration interrupted and run again rewrites the same records.
+    /// </summary>
+    public IReadOnlyList<OutboxMessage> NumberLegacy()
+    {
+        var legacy = state.LegacyOutbox ?? [];
+        for (var i = 0; i < legacy.Count; i++)
+        {
+            legacy[i].Sequence = state.NextSequence + i;
+            var deliveryId = legacy[i].DeliveryId;
+            legacy[i].IdempotencyKey ??= state.RecentKeys.Find(k => k.DeliveryId == deliveryId)?.Key;
+        }
+        return legacy;
+    }
+
+    /// <summary>After the legacy messages' records were written: the state no longer holds them.</summary>
+    public void ForgetLegacy()
+    {
+        if (state.LegacyOutbox is { Count: > 0 } legacy) state.NextSequence += legacy.Count;
+        state.LegacyOutbox = null;
+    }
+
+    /// <summary>Backpressure in bytes: null when the message fits a record and beside what is pending.</summary>
     private EnqueueResult? BudgetProblem(OutboxMessage message)
     {
         var budget = options.OutboxBudgetBytes;
         var size = StoredSize.Of(message);
-        if (size > budget)
+        if (size > MaxMessageBytes)
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage,
-                $"the message takes {size} bytes to store and a channel's outbox holds {budget} (Delivery__OutboxBudgetBytes); shorten it "
-                + "(text other than plain ASCII counts six bytes a character)");
+                $"the message takes {size} bytes to store and one message may take {MaxMessageBytes}; shorten it "
+                + "(text other than plain ASCII counts two to six bytes a character)");
         var pending = state.Outbox.Sum(StoredSize.Of);
         return pending + size > budget
             ? EnqueueResult.Reject(EnqueueRejection.OutboxFull,

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Dovecote.Grains.Channels.Delivery;
 
 /// <summary>
@@ -46,8 +48,13 @@ public static class StoredSize
     public static long Of(OutboxMessage message) =>
         EntryOverhead + Of(message.DeliveryId) + Of(message.Notification) + Of(message.LastError) + Of(message.MessageIds);
 
-    /// <summary>What an agent sent: the part of an outbox message the budget is about.</summary>
-    public static long Of(Notification notification) => Of(notification.Message) + Of(notification.Title) + Of(notification.Url);
+    /// <summary>What an agent sent: the part of an outbox message the budget is about. Measured once per notification (it is
+    /// immutable), since every accept sums what is pending.</summary>
+    public static long Of(Notification notification) => NotificationSizes.GetValue(notification, Measure).Value;
+
+    private static readonly ConditionalWeakTable<Notification, StrongBox<long>> NotificationSizes = new();
+
+    private static StrongBox<long> Measure(Notification n) => new(Of(n.Message) + Of(n.Title) + Of(n.Url));
 
     public static long Of(DeliveryStatus status) => EntryOverhead + Of(status.DeliveryId) + Of(status.ChannelId) + Of(status.LastError) + Of(status.MessageIds);
 
