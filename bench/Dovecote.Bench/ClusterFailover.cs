@@ -157,6 +157,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
         ["Tenants__SendsPerMinute"] = "100000", // the default 600 a minute would cap the load, not the cluster
         ["Logging__LogLevel__Default"] = "Warning",
+        ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // start and stop, in the --logs files
     };
 
     private Child StartSilo()
@@ -503,7 +504,9 @@ internal sealed class LoadRun
             {
                 var i = Interlocked.Increment(ref next);
                 var api = i / channels.Length % cluster.ApiCount;
-                run.Calls.Enqueue(await cluster.SendAsync(api, channels[i % channels.Length], cluster.Text(prefix, i)));
+                var call = await cluster.SendAsync(api, channels[i % channels.Length], cluster.Text(prefix, i));
+                run.Calls.Enqueue(call);
+                if (!call.Acked) await Task.Delay(100); // a caller pauses after a failure instead of spinning on a refused connection
             }
         })));
         return run;

@@ -25,6 +25,13 @@ internal sealed class Child
         };
         foreach (var (key, value) in environment) start.Environment[key] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start");
+        _process.EnableRaisingEvents = true;
+        _process.Exited += (_, _) =>
+        {
+            if (_killed) return;
+            UnexpectedExit = _process.ExitCode;
+            Console.WriteLine($"!!! {Name} EXITED BY ITSELF with code {_process.ExitCode} !!!");
+        };
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
@@ -35,6 +42,11 @@ internal sealed class Child
     public string HttpUrl { get; init; } = "";
     public int SiloPort { get; init; }
     public bool HasExited => _process.HasExited;
+
+    /// <summary>Set when the process ended without our Kill: its exit code.</summary>
+    public int? UnexpectedExit { get; private set; }
+
+    private bool _killed;
 
     public string Tail
     {
@@ -50,6 +62,7 @@ internal sealed class Child
     /// <summary>SIGKILL, no shutdown hooks.</summary>
     public void Kill()
     {
+        _killed = true;
         try
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
