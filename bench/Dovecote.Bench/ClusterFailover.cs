@@ -12,9 +12,9 @@ namespace Dovecote.Bench;
 /// <summary>
 /// Cluster mode as separate processes on loopback: a store (Azurite, or redis-server with --store redis), N Silo processes,
 /// two Api processes (pure Orleans clients) and a local webhook receiver. Measures send_notification throughput on 1 and 3
-/// silos, then kills a silo under load (SIGKILL) and measures how long sends take to come back, the failed calls, the
+/// silos, then kills silo-2 and then silo-1 under load (SIGKILL), each followed by a replacement, and measures how long sends take to come back, the failed calls, the
 /// duplicate and missing deliveries, and how long a replacement silo takes to be ready.
-/// Usage: cluster [--store azure|redis] [--seconds 20] [--workers 32] [--channels 48] [--kill 1]
+/// Usage: cluster [--store azure|redis] [--seconds 20] [--workers 32] [--channels 48] [--logs DIR]
 /// </summary>
 public static class ClusterFailover
 {
@@ -26,7 +26,7 @@ public static class ClusterFailover
         {
             await using var run = new ClusterRun(new ClusterBenchOptions(
                 Arg(args, "--store", "azure"), int.Parse(Arg(args, "--seconds", "20")), int.Parse(Arg(args, "--workers", "32")),
-                int.Parse(Arg(args, "--channels", "48")), int.Parse(Arg(args, "--kill", "1"))));
+                int.Parse(Arg(args, "--channels", "48"))));
             await run.ExecuteAsync();
         }
         finally
@@ -42,7 +42,7 @@ public static class ClusterFailover
     }
 }
 
-internal sealed record ClusterBenchOptions(string Store, int Seconds, int Workers, int Channels, int Kill);
+internal sealed record ClusterBenchOptions(string Store, int Seconds, int Workers, int Channels);
 
 /// <summary>One send_notification call: when it started and ended (ms on the run's clock), and whether it was acknowledged.</summary>
 internal sealed record Call(string Channel, string Text, double Start, double End, bool Acked, string? Error);
@@ -50,7 +50,7 @@ internal sealed record Call(string Channel, string Text, double Start, double En
 internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDisposable
 {
     private const string Tenant = "default";
-    private const int PostKillSeconds = 45;
+    private const int PostKillSeconds = 40;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly string _root = Children.RepoRoot();
     private readonly string _serviceId = "bench" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -100,7 +100,10 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine(row);
 
-        await FailoverAsync(three);
+        // A silo that hosts channels of the load, then the one that hosts the tenant's shared grains (placed while it was alone).
+        await FailoverAsync(three, _silos[1]);
+        await FailoverAsync(three, _silos[0]);
+        PrintLoggedExceptions();
 
         Console.WriteLine();
         var all = _acked.Keys.ToList();
@@ -256,13 +259,12 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
             + $"{Percentile(latencies, 0.5):F1} | {Percentile(latencies, 0.99):F1} | {failed} | {last} |";
     }
 
-    private async Task FailoverAsync(string[] channels)
+    private async Task FailoverAsync(string[] channels, Child victim)
     {
-        var victim = _silos[options.Kill - 1];
         var placement = await LocateAsync(channels);
         var moved = channels.Where(c => placement.GetValueOrDefault(c) == victim.Name).ToHashSet();
 
-        var run = LoadRun.Start(this, channels, "f", options.Workers);
+        var run = LoadRun.Start(this, channels, "f" + victim.Name, options.Workers);
         await Task.Delay(TimeSpan.FromSeconds(8));
         var kill = _clock.Elapsed.TotalMilliseconds;
         victim.Kill();
@@ -287,7 +289,11 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
             return values.Any(v => v is null) ? $"{values.Count(v => v is null)} channel(s) never" : $"{values.Max()!.Value / 1000:F2} s";
         }
         var ackEnds = calls.Where(c => c.Acked && c.End >= kill - 1000).Select(c => c.End).Order().ToArray();
-        var gap = ackEnds.Zip(ackEnds.Skip(1), (a, b) => b - a).DefaultIfEmpty(0).Max();
+        var gaps = ackEnds.Zip(ackEnds.Skip(1), (a, b) => (From: a, Length: b - a)).ToList();
+        var gap = gaps.Select(g => g.Length).DefaultIfEmpty(0).Max();
+        var lastPause = gaps.Where(g => g.Length > 1000).Select(g => (double?)(g.From + g.Length - kill)).Max();
+        var timeline = string.Join(" ", Enumerable.Range(-2, (PostKillSeconds + 6) / 2).Select(b =>
+            calls.Count(c => c.Acked && c.End >= kill + b * 2000 && c.End < kill + (b + 1) * 2000)));
         var inFlight = calls.Where(c => c.Start < kill && c.End > kill).Select(c => c.End - c.Start).DefaultIfEmpty(0).Max();
         var failedBefore = calls.Count(c => !c.Acked && c.End < kill);
         var failedAfter = calls.Count(c => !c.Acked && c.End >= kill);
@@ -332,6 +338,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine($"| kill → every channel acked again | {Worst(channels)} |");
         Console.WriteLine($"| kill → every surviving-silo channel acked again | {Worst(channels.Except(moved))} |");
         Console.WriteLine($"| longest pause with no acknowledged send at all | {gap / 1000:F2} s |");
+        Console.WriteLine($"| kill → end of the last pause over 1 s with no acknowledged send | {(lastPause is { } p ? $"{p / 1000:F2} s" : "no such pause")} |");
         Console.WriteLine($"| slowest call in flight at the kill | {inFlight / 1000:F2} s |");
         Console.WriteLine($"| calls / acknowledged / failed before kill / failed after kill | {calls.Count:N0} / {calls.Count(c => c.Acked):N0} / {failedBefore} / {failedAfter} |");
         Console.WriteLine($"| deliveries of this phase's messages | {deliveries:N0} |");
@@ -341,7 +348,14 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine($"| acknowledged but missing | {(missing.Count == 0 ? "0" : $"**{missing.Count} (BUG)**")} |");
         Console.WriteLine($"| replacement silo start → /health/ready 200 | {readyAfter.TotalSeconds:F2} s |");
         Console.WriteLine();
-        Console.WriteLine($"load ran {PostKillSeconds} s past the kill; the replacement silo was started 8 s after it. Exceptions the processes logged:");
+        Console.WriteLine($"acknowledged sends per 2 s, from 4 s before the kill: {timeline}");
+        Console.WriteLine($"load ran {PostKillSeconds} s past the kill; the replacement silo was started 8 s after it");
+    }
+
+    private static void PrintLoggedExceptions()
+    {
+        Console.WriteLine();
+        Console.WriteLine("Exceptions the processes logged (names only):");
         foreach (var child in Children.Started.Where(c => c.Name.StartsWith("silo") || c.Name.StartsWith("api")))
         {
             var names = child.Lines.SelectMany(l => ExceptionName().Matches(l).Select(m => m.Value)).GroupBy(n => n).OrderByDescending(g => g.Count())
