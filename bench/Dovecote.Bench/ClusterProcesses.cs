@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Dovecote.Bench;
@@ -88,12 +89,23 @@ internal static class Children
 {
     private static readonly List<Child> All = [];
     private static readonly List<string> Folders = [];
+    private static readonly List<PosixSignalRegistration> Signals = [];
     private static int _installed;
+
+    private static void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Console.WriteLine($"{context.Signal}: stopping every child process");
+        CleanUp();
+        Environment.Exit(130);
+    }
 
     public static void InstallExitHandlers()
     {
         if (Interlocked.Exchange(ref _installed, 1) == 1) return;
-        Console.CancelKeyPress += (_, _) => CleanUp();
+        // Our own registrations: the receiver's host lifetime also takes SIGINT/SIGTERM, and would only stop itself.
+        Signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal));
+        Signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => CleanUp();
         AppDomain.CurrentDomain.UnhandledException += (_, _) => CleanUp();
     }
