@@ -11,6 +11,12 @@ using Dovecote.Grains.Interfaces.Channels;
 using Dovecote.Grains.Interfaces.Tenants;
 using Dovecote.Grains.Storage;
 
+if (args.FirstOrDefault() == "cluster")
+{
+    await Dovecote.Bench.ClusterFailover.RunAsync(args); // Silo and Api processes on Azurite or redis-server, failover under load
+    return;
+}
+
 if (args.FirstOrDefault() == "mcp")
 {
     await Dovecote.Bench.McpLoad.RunAsync(ArgValue("--seconds", 10), ArgValue("--connections", 32));
