@@ -44,6 +44,7 @@ public static class DovecoteApi
 
         var app = builder.Build();
         app.UseMalformedRequestAnswers();
+        app.UseClusterUnavailableAnswers();
         app.UseForwardedHeaders();
         app.UseAuthorizeErrorPage();
         app.UseOriginAndHostChecks();

@@ -1,3 +1,4 @@
+using Dovecote.Api.Hosting;
 using Dovecote.Grains.Interfaces.Audit;
 
 namespace Dovecote.Api.Audit;
@@ -13,7 +14,9 @@ public sealed class AuditTrail(IGrainFactory grains, TimeProvider time, ILogger<
         var now = time.GetUtcNow();
         var auditEvent = new AuditEvent(now, tenant, Clip(actor)!, action, Clip(target)!, Clip(detail), http?.Connection.RemoteIpAddress?.ToString());
         using var scope = TenantContext.Enter(tenant);
-        await grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, DateOnly.FromDateTime(now.UtcDateTime))).AppendAsync(auditEvent);
+        // Retried through a failover: an event may then be stored twice, never lost.
+        var day = grains.GetGrain<IAuditLogGrain>(GrainKeys.AuditDay(tenant, DateOnly.FromDateTime(now.UtcDateTime)));
+        await ClusterCalls.RetryAsync(async () => { await day.AppendAsync(auditEvent); return true; }, logger);
         logger.LogInformation("Audit {Tenant} {Actor} {Action} {Target}", tenant, actor, action, target);
     }
 

@@ -12,6 +12,15 @@ public static class ClusterCalls
     private static readonly TimeSpan[] Delays = [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1),
         TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
 
+    /// <summary>
+    /// How long the Api, as a client, waits for any grain call (Orleans' default is 30 s). A call that was on its way to a
+    /// silo that died gets no answer at all, and the client learns it only from this timeout; so it is short, and calls
+    /// that wait on purpose (a delivery's outcome) wait in slices of <see cref="LongestWait"/>.
+    /// </summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
+
     /// <summary>What an agent is told when the cluster did not answer even after the retries.</summary>
     public const string Unavailable =
         "Dovecote's cluster did not answer in time (a silo may be failing over). The message may not have been queued: "
@@ -26,7 +35,7 @@ public static class ClusterCalls
     /// Runs <paramref name="call"/>, again after a short pause while it fails transiently (about 8 s in all: membership
     /// declares a killed silo dead in about 3). A retried accept may be stored twice; delivery is at least once.
     /// </summary>
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, ILogger logger, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -41,4 +50,7 @@ public static class ClusterCalls
             }
         }
     }
+
+    /// <summary>The log category of what this class and its middleware report.</summary>
+    public sealed class Log;
 }

@@ -25,6 +25,7 @@ public static class OrleansHosting
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(cluster => (cluster.ServiceId, cluster.ClusterId) = (hosting.ServiceId, hosting.ClusterId));
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = ClusterCalls.ResponseTimeout);
             if (clustering.IsLocalhost) client.UseStaticClustering(gateways.Endpoints);
             else client.UseDovecoteClusterStore(clustering);
         });

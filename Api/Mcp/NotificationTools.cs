@@ -110,7 +110,15 @@ public sealed class NotificationTools(
     {
         try
         {
-            return await Channel(tenant, channelId).WaitForDeliveryAsync(deliveryId, wait);
+            // In slices, so no single grain call outlasts the client's response timeout.
+            var deadline = DateTime.UtcNow + wait;
+            while (true)
+            {
+                var slice = deadline - DateTime.UtcNow;
+                if (slice > ClusterCalls.LongestWait) slice = ClusterCalls.LongestWait;
+                var status = await Channel(tenant, channelId).WaitForDeliveryAsync(deliveryId, slice > TimeSpan.Zero ? slice : TimeSpan.Zero);
+                if (status?.State is not (DeliveryState.Queued or DeliveryState.Retrying) || DateTime.UtcNow >= deadline) return status;
+            }
         }
         catch (Exception e) when (ClusterCalls.IsTransient(e))
         {

@@ -1,24 +1,29 @@
 using System.Net;
 using System.Net.Sockets;
+using Dovecote.Api.Hosting;
 using Dovecote.Grains.Interfaces.RateLimiting;
 
 namespace Dovecote.Api.RateLimiting;
 
 /// <summary>Cluster-wide limits: every Api pod counts in the same grain, so scaling out does not multiply an attacker's budget.</summary>
-public sealed class ClusterRateLimiter(IGrainFactory grains)
+public sealed class ClusterRateLimiter(IGrainFactory grains, ILogger<ClusterRateLimiter> logger)
 {
     public static readonly (int Limit, TimeSpan Window) FailedAuthentication = (20, TimeSpan.FromMinutes(1));
     public static readonly (int Limit, TimeSpan Window) Admin = (300, TimeSpan.FromMinutes(1));
     public static readonly (int Limit, TimeSpan Window) FailedAdminToken = (10, TimeSpan.FromMinutes(5));
 
+    // Every request passes a limiter, so each call rides out a failing-over silo (ClusterCalls) rather than failing the request.
+
     public Task<RateLimitDecision> HitAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).TryAcquireAsync(rule.Limit, rule.Window);
+        ClusterCalls.RetryAsync(() => Grain(bucket, key).TryAcquireAsync(rule.Limit, rule.Window), logger);
 
     public Task<RateLimitDecision> PeekAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).PeekAsync(rule.Limit, rule.Window);
+        ClusterCalls.RetryAsync(() => Grain(bucket, key).PeekAsync(rule.Limit, rule.Window), logger);
 
     public Task ReleaseAsync(string bucket, string key, (int Limit, TimeSpan Window) rule) =>
-        grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key)).ReleaseAsync(rule.Window);
+        ClusterCalls.RetryAsync(async () => { await Grain(bucket, key).ReleaseAsync(rule.Window); return true; }, logger);
+
+    private IRateLimitGrain Grain(string bucket, string key) => grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(bucket, key));
 
     public static string ClientKey(HttpContext http) => ClientKey(http.Connection.RemoteIpAddress);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Dovecote.Api.Hosting;
 using Dovecote.Grains.Interfaces.RateLimiting;
 
 namespace Dovecote.Api.RateLimiting;
@@ -8,7 +9,7 @@ namespace Dovecote.Api.RateLimiting;
 /// cannot fill the delivery queues that every tenant shares. The limit itself is read from the tenant grain at most once per
 /// <see cref="LimitCacheTime"/> per pod, so a send costs one grain call; an operator's change applies within that time.
 /// </summary>
-public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time)
+public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time, ILogger<TenantSendLimiter> logger)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan LimitCacheTime = TimeSpan.FromSeconds(30);
@@ -20,7 +21,8 @@ public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time)
     public async Task<string?> TryAcquireAsync(string tenant, int sends)
     {
         var limit = await LimitAsync(tenant);
-        var decision = await grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant)).TryAcquireAsync(sends, limit, Window);
+        var decision = await ClusterCalls.RetryAsync(
+            () => grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant)).TryAcquireAsync(sends, limit, Window), logger);
         if (decision.Allowed) return null;
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
         var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";
@@ -31,7 +33,7 @@ public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time)
     {
         var now = time.GetUtcNow();
         if (_limits.TryGetValue(tenant, out var cached) && now < cached.Until) return cached.Limit;
-        var limit = (await grains.GetGrain<ITenantGrain>(tenant).GetLimitsAsync()).SendsPerMinute;
+        var limit = (await ClusterCalls.RetryAsync(() => grains.GetGrain<ITenantGrain>(tenant).GetLimitsAsync(), logger)).SendsPerMinute;
         _limits[tenant] = (limit, now + LimitCacheTime);
         return limit;
     }
