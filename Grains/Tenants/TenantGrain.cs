@@ -30,8 +30,11 @@ public sealed partial class TenantGrain(
     private const int MaxEnvProfiles = 20;
     private const int MaxEnvValues = 100;
     private const int MaxEnvValueBytes = 8 * 1024;
-    /// <summary>All profiles together, encrypted: the whole state is rewritten on every change, so it must stay small.</summary>
-    private const int MaxEnvStoredChars = 2 * 1024 * 1024;
+    /// <summary>
+    /// All profiles together, encrypted (base64, a byte a character): the whole state is rewritten on every change and must
+    /// fit one Azure Table entity with room to spare, so the tenant state stays under 256 KiB (docs/architecture.md).
+    /// </summary>
+    public const int MaxEnvStoredChars = 192 * 1024;
 
     private string Tenant => this.GetPrimaryKeyString();
 
@@ -162,7 +165,7 @@ public sealed partial class TenantGrain(
         var protectedJson = secrets.Protect(JsonSerializer.Serialize(values), EnvBinding(profile));
         var stored = state.State.EnvProfiles.Where(p => p.Key != profile).Sum(p => (long)p.Value.Length) + protectedJson.Length;
         if (stored > MaxEnvStoredChars)
-            throw new ArgumentException($"the env profiles of tenant '{Tenant}' would exceed {MaxEnvStoredChars / 1024 / 1024} MiB together");
+            throw new ArgumentException($"the env profiles of tenant '{Tenant}' would exceed {MaxEnvStoredChars / 1024} KiB together once encrypted");
 
         state.State.EnvProfiles[profile] = protectedJson;
         await state.WriteOrReloadAsync(this);

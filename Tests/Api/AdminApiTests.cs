@@ -151,6 +151,23 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Env_profiles_past_their_stored_budget_together_are_refused_with_the_reason()
+    {
+        var tenant = await CreateTenantAsync();
+        using var admin = api.Admin();
+        // About 100 KB of values: once encrypted (base64) one profile fits the 192 KiB budget, a second one does not.
+        var values = Enumerable.Range(0, 100).ToDictionary(i => $"VALUE_{i}", _ => new string('v', 1_000));
+        using var first = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/first", new { values }, Ct);
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+
+        using var second = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/env/second", new { values }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Contains("would exceed 192 KiB together once encrypted", await second.Content.ReadAsStringAsync(Ct));
+        using var kept = await admin.GetAsync($"/admin/tenants/{tenant}", Ct);
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+    }
+
+    [Fact]
     public async Task The_audit_of_a_day_pages_with_limit_and_a_next_link_and_refuses_a_bad_cursor()
     {
         var tenant = await CreateTenantAsync();
