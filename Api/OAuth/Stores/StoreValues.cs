@@ -40,7 +40,8 @@ internal static class StoreValues
 
     /// <summary>The grain's new concurrency token, copied onto the caller's instance; a null answer means a stale copy.</summary>
     public static string Updated(string? concurrencyToken, string what) =>
-        concurrencyToken ?? throw new OpenIddictExceptions.ConcurrencyException($"The {what} was changed or deleted by another request; reload it and try again.");
+        concurrencyToken ?? throw new OpenIddictExceptions.ConcurrencyException(
+            $"The {what} was changed or deleted by another request; reload it and try again.");
 
     public static void Deleted(bool deleted, string what)
     {
