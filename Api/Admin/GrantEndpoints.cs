@@ -31,7 +31,10 @@ public static class GrantEndpoints
         return app;
     }
 
-    public static async Task<Ok<List<GrantView>>> ListGrants(string tenant, IOpenIddictAuthorizationManager authorizations, IOpenIddictApplicationManager applications,
+    public static async Task<Ok<List<GrantView>>> ListGrants(
+        string tenant,
+        IOpenIddictAuthorizationManager authorizations,
+        IOpenIddictApplicationManager applications,
         CancellationToken cancellationToken)
     {
         var grants = new List<GrantView>();

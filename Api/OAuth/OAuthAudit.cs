@@ -21,12 +21,14 @@ public static class OAuthAudit
 
         public async ValueTask HandleAsync(ProcessSignInContext context)
         {
-            if (context.EndpointType != OpenIddictServerEndpointType.Token || context.Principal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
+            if (context.EndpointType != OpenIddictServerEndpointType.Token
+                || context.Principal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
             await RecordAsync(audit, logger, tenant, context.Request.ClientId, "oauth.token", context.Request.GrantType, http.HttpContext);
         }
     }
 
-    public sealed class TokenRevoked(AuditTrail audit, IHttpContextAccessor http, ILogger<TokenRevoked> logger) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    public sealed class TokenRevoked(AuditTrail audit, IHttpContextAccessor http, ILogger<TokenRevoked> logger)
+        : IOpenIddictServerHandler<HandleRevocationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()

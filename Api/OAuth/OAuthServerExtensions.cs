@@ -118,10 +118,14 @@ public static class OAuthServerExtensions
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
-            if (!http.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase) || http.GetOpenIddictServerResponse() is not { Error: { } error } response) return;
+            if (!http.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase)
+                || http.GetOpenIddictServerResponse() is not { Error: { } error } response) return;
             ConsentPage.ApplySecurityHeaders(http.Response, redirectOrigin: null);
             // Always 400: OpenIddict answers an unknown client with 401, but a person holding a bad link is not failing to authenticate.
-            await ConsentPage.Problem("This sign-in link is not valid", $"{response.ErrorDescription ?? error} Go back to the app and connect again.", StatusCodes.Status400BadRequest)
+            await ConsentPage.Problem(
+                "This sign-in link is not valid",
+                $"{response.ErrorDescription ?? error} Go back to the app and connect again.",
+                StatusCodes.Status400BadRequest)
                 .ExecuteAsync(http);
         });
         return app;

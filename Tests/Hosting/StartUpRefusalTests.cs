@@ -9,8 +9,10 @@ public sealed class StartUpRefusalTests : IDisposable
     private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
     private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
     private static readonly HashSet<string> Secrets =
-        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD",
-         "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS"];
+        [
+            "DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY",
+            "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD", "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS",
+        ];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
     [Theory]
@@ -32,7 +34,10 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_CLUSTERING", "kubernetes", "DOVECOTE_CLUSTERING must be localhost, azure or redis")]
     [InlineData("DOVECOTE_CLUSTERING", "azure", "DOVECOTE_AZURE_STORAGE is required when DOVECOTE_CLUSTERING is azure")]
     [InlineData("DOVECOTE_CLUSTERING", "redis", "DOVECOTE_REDIS is required when DOVECOTE_CLUSTERING is redis")]
-    [InlineData("DOVECOTE_AZURE_STORAGE", "AccountName=acme;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;Nonsense", "DOVECOTE_AZURE_STORAGE is not a valid connection string")]
+    [InlineData(
+        "DOVECOTE_AZURE_STORAGE",
+        "AccountName=acme;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;Nonsense",
+        "DOVECOTE_AZURE_STORAGE is not a valid connection string")]
     [InlineData("DOVECOTE_REDIS", "redis:6379,password=hunter2-secret,frobnicate=1", "DOVECOTE_REDIS is not a valid connection string")]
     [InlineData("DOVECOTE_SERVICE_ID", "dove:cote", "DOVECOTE_SERVICE_ID must be 1 to 64 letters, digits and dashes")]
     [InlineData("DOVECOTE_ADVERTISED_IP", "silo-0.dovecote", "DOVECOTE_ADVERTISED_IP must be an IP address (the pod IP)")]

@@ -87,7 +87,9 @@ public static class DiscoveryTests
             var result = await api.CallToolRawAsync(bearer: null, "list_channels");
 
             Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
-            Assert.Equal($"Bearer resource_metadata=\"{api.BaseUrl}/.well-known/oauth-protected-resource/mcp\", scope=\"dovecote:notify\"", result.WwwAuthenticate);
+            Assert.Equal(
+                $"Bearer resource_metadata=\"{api.BaseUrl}/.well-known/oauth-protected-resource/mcp\", scope=\"dovecote:notify\"",
+                result.WwwAuthenticate);
         }
 
         [Fact]

@@ -62,12 +62,20 @@ public sealed class HostileAnswerTests(SenderTestRig rig) : IClassFixture<Sender
 
     [Theory]
     [MemberData(nameof(DiscordRateLimits))]
-    public async Task Discord_429_with_hostile_waits_takes_the_longest_sane_one(string? retryAfter, string? resetAfter, string bodyRetryAfter, double? expectedSeconds)
+    public async Task Discord_429_with_hostile_waits_takes_the_longest_sane_one(
+        string? retryAfter,
+        string? resetAfter,
+        string bodyRetryAfter,
+        double? expectedSeconds)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-RateLimit-Limit"] = "5", ["X-RateLimit-Remaining"] = "0" };
         if (retryAfter is not null) headers["Retry-After"] = retryAfter;
         if (resetAfter is not null) headers["X-RateLimit-Reset-After"] = resetAfter;
-        rig.Discord.Script(new ScriptedResponse(429, $$"""{"message":"You are being rate limited.","retry_after":{{bodyRetryAfter}},"global":false}""", Json, headers));
+        rig.Discord.Script(new ScriptedResponse(
+            429,
+            $$"""{"message":"You are being rate limited.","retry_after":{{bodyRetryAfter}},"global":false}""",
+            Json,
+            headers));
 
         var outcome = await rig.SendAsync(ChannelType.Discord);
 
