@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using OpenIddict.Abstractions;
 
 namespace Dovecote.Api.Admin;
 

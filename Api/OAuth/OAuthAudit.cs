@@ -1,7 +1,5 @@
 using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
-using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Dovecote.Api.OAuth;

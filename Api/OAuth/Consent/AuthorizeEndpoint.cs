@@ -4,7 +4,6 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
-using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -1,5 +1,4 @@
 using Dovecote.Api.OAuth.Registration;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 

@@ -7,8 +7,6 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Grains.Security;
 using Microsoft.AspNetCore;
-using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 

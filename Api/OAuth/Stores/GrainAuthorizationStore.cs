@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
-using OpenIddict.Abstractions;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;

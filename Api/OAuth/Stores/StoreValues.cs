@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using OpenIddict.Abstractions;
 
 namespace Dovecote.Api.OAuth.Stores;
 
