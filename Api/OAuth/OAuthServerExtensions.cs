@@ -43,12 +43,11 @@ public static class OAuthServerExtensions
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
         services.AddOutboundAddressGuard(configuration);
         services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
-            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp =>
             {
-                AllowAutoRedirect = false,
-                ConnectCallback = sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync,
-                UseProxy = false, // through a proxy the guard would check the proxy's address, not the document's host
-                MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes,
+                var handler = GuardedHttp.CreateHandler(sp.GetRequiredService<OutboundAddressGuard>());
+                handler.MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes;
+                return handler;
             })
             .RemoveAllLoggers();
 
