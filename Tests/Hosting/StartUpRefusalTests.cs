@@ -63,7 +63,7 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_PUBLIC_URL", "https://notify.example.com/")]
     public async Task Accepted_values_build_the_host(string variable, string value)
     {
-        await using var app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+        await using var app = DovecoteApi.Create(Arguments(variable, value));
     }
 
     /// <summary>Both stages an operator meets: building the host (values needed for clustering and OAuth) and starting it.</summary>
@@ -72,7 +72,7 @@ public sealed class StartUpRefusalTests : IDisposable
         WebApplication? app = null;
         try
         {
-            app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+            app = DovecoteApi.Create(Arguments(variable, value));
             await app.StartAsync(TestContext.Current.CancellationToken);
         }
         catch (AggregateException e)
@@ -91,14 +91,7 @@ public sealed class StartUpRefusalTests : IDisposable
         return "";
     }
 
-    private string[] Arguments() =>
-    [
-        "--urls=http://127.0.0.1:0",
-        $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-        $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-        $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
-        "--Logging:LogLevel:Default=Warning",
-    ];
+    private string[] Arguments(string variable, string value) => LoopbackApiArguments.For(_dataDirectory, $"--{variable}={value}");
 
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 }

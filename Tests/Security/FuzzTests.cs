@@ -32,20 +32,14 @@ public sealed class FuzzTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _telegram.StartAsync();
-        _app = DovecoteApi.Create(
-        [
-            "--urls=http://127.0.0.1:0",
-            $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
+        _app = DovecoteApi.Create(LoopbackApiArguments.For(
+            _dataDirectory,
             $"--DOVECOTE_API_KEYS={ApiKey}",
             $"--ADMIN_TOKEN={AdminToken}",
             "--OAUTH_PASSWORD=fuzz-password-123",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             $"--TELEGRAM_API_BASE_URL={_telegram.BaseUrl}",
-            "--Logging:LogLevel:Default=Warning",
-            """--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:fuzz-token","chatId":"4242"}]""",
-        ]);
+            """--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:fuzz-token","chatId":"4242"}]"""));
         _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(_errors);
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
