@@ -80,11 +80,7 @@ public sealed class ApiProcessTests : IAsyncLifetime
     private Task WaitUntilReadyAsync(DovecoteProcess api) => api.WaitUntilReadyAsync($"http://127.0.0.1:{_httpPort}/health/ready");
 
     private Task<JsonElement> SendAsync(string message) =>
-        DovecoteProcess.CallToolAsync(
-            $"http://127.0.0.1:{_httpPort}/mcp",
-            ApiKey,
-            "send_notification",
-            new { channel = "webhook-ops", message, wait_seconds = 0 });
+        DovecoteProcess.SendNotificationAsync(_httpPort, ApiKey, new { channel = "webhook-ops", message, wait_seconds = 0 });
 
     public async ValueTask DisposeAsync()
     {
