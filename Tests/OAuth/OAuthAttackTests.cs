@@ -50,6 +50,11 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         return (await api.RegisterPublicClientAsync(redirect), redirect);
     }
 
+    /// <summary>The default tenant signs in and allows: the authorization code the client gets at its redirect URI.</summary>
+    private async Task<string> DefaultTenantCodeAsync(ConsentDriver browser, RegisteredClient client, string redirect, Pkce pkce) =>
+        (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
+            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+
     private static Uri WithQuery(Uri uri, string name, string? value)
     {
         var query = QueryHelpers.ParseQuery(uri.Query).ToDictionary(p => p.Key, p => (string?)p.Value.ToString());
@@ -85,8 +90,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var (client, redirect) = await RegisterAsync();
         var pkce = Pkce.Create();
         using var browser = api.NewConsentDriver();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
 
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
@@ -106,8 +110,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var (client, redirect) = await RegisterAsync();
         var pkce = Pkce.Create();
         using var browser = api.NewConsentDriver();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
         var first = await api.RedeemCodeAsync(client.ClientId, code, pkce.Verifier, redirect);
         var accessToken = first.GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await api.CallToolRawAsync(accessToken, "list_channels")).Status);
@@ -149,8 +152,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
 
         // A code issued for one redirect URI cannot be redeemed with another.
         var pkce = Pkce.Create();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
