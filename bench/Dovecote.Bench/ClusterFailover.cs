@@ -308,18 +308,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         // Duplicates: every text is unique, so a second arrival of one is a duplicate; the same webhook id again is a redelivery of one
         // accepted message, a new webhook id is a second accept of the same call (an Api retry after a lost answer).
         long deliveries = 0, sameId = 0, otherId = 0, unackedDelivered = 0;
-        foreach (var call in calls)
-        {
-            var ids = Recorder.Deliveries(call.Text);
-            if (ids.Count == 0) continue;
-            deliveries += ids.Count;
-            var distinct = ids.Distinct().Count();
-            sameId += ids.Count - distinct;
-            otherId += distinct - 1;
-            if (!call.Acked) unackedDelivered++;
-        }
-        var (drain, missing) = await WaitDeliveredAsync(run.AckedTexts(), TimeSpan.FromSeconds(90));
-        if (drain > 0 || missing.Count > 0) // arrivals counted again once everything is in
+        void CountArrivals()
         {
             (deliveries, sameId, otherId, unackedDelivered) = (0, 0, 0, 0);
             foreach (var call in calls)
@@ -333,6 +322,9 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
                 if (!call.Acked) unackedDelivered++;
             }
         }
+        CountArrivals();
+        var (drain, missing) = await WaitDeliveredAsync(run.AckedTexts(), TimeSpan.FromSeconds(90));
+        if (drain > 0 || missing.Count > 0) CountArrivals(); // arrivals counted again once everything is in
 
         PrintErrors("failover", calls);
         var duplicates = sameId + otherId;
