@@ -459,7 +459,9 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         var start = Now;
         var body = JsonSerializer.Serialize(new
         {
-            jsonrpc = "2.0", id = 1, method = "tools/call",
+            jsonrpc = "2.0",
+            id = 1,
+            method = "tools/call",
             @params = new { name = "send_notification", arguments = new { channel, message = text, wait_seconds = 0 } },
         });
         try
