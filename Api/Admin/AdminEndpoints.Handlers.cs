@@ -77,7 +77,11 @@ public static partial class AdminEndpoints
         return TypedResults.Ok(channels.OfType<ChannelInfo>().ToList()); // a listed channel not yet configured is skipped
     }
 
-    public static async Task<Results<Ok<ChannelInfo>, BadRequest<AdminError>>> PutChannel(string tenant, string channel, ChannelRequest body, [AsParameters] AdminServices services)
+    public static async Task<Results<Ok<ChannelInfo>, BadRequest<AdminError>>> PutChannel(
+        string tenant,
+        string channel,
+        ChannelRequest body,
+        [AsParameters] AdminServices services)
     {
         var (settings, error) = ChannelSettingsParser.Parse(body.Type, body.Settings);
         if (settings is null) return AdminError.BadRequest(error!);
@@ -132,7 +136,11 @@ public static partial class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<NoContent, BadRequest<AdminError>>> PutEnvProfile(string tenant, string profile, EnvProfileRequest body, [AsParameters] AdminServices services)
+    public static async Task<Results<NoContent, BadRequest<AdminError>>> PutEnvProfile(
+        string tenant,
+        string profile,
+        EnvProfileRequest body,
+        [AsParameters] AdminServices services)
     {
         if (body.Values is null) return AdminError.BadRequest("values is required: an object of strings");
         await services.Tenant(tenant).SetEnvProfileAsync(profile, body.Values);

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using OpenIddict.Abstractions;
 
 namespace Dovecote.Api.Admin;
 
@@ -31,7 +30,10 @@ public static class GrantEndpoints
         return app;
     }
 
-    public static async Task<Ok<List<GrantView>>> ListGrants(string tenant, IOpenIddictAuthorizationManager authorizations, IOpenIddictApplicationManager applications,
+    public static async Task<Ok<List<GrantView>>> ListGrants(
+        string tenant,
+        IOpenIddictAuthorizationManager authorizations,
+        IOpenIddictApplicationManager applications,
         CancellationToken cancellationToken)
     {
         var grants = new List<GrantView>();

@@ -28,7 +28,9 @@ internal sealed class GrainXmlRepository(IGrainFactory grains) : IXmlRepository
 
 public static class GrainXmlRepositoryExtensions
 {
-    /// <summary>Keeps the Data Protection key ring in a grain, shared by every pod of the cluster. Needs an <see cref="IGrainFactory"/> in the container.</summary>
+    /// <summary>
+    /// Keeps the Data Protection key ring in a grain, shared by every pod of the cluster. Needs an <see cref="IGrainFactory"/> in the container.
+    /// </summary>
     public static IDataProtectionBuilder PersistKeysToGrains(this IDataProtectionBuilder builder)
     {
         builder.Services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((options, services) =>

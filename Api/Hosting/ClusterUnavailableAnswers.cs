@@ -20,7 +20,12 @@ public static class ClusterUnavailableAnswers
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "2";
             if (context.Request.Path.StartsWithSegments("/mcp"))
-                await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = (object?)null, error = new { code = -32000, message = ClusterCalls.Unavailable } });
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    jsonrpc = "2.0",
+                    id = (object?)null,
+                    error = new { code = -32000, message = ClusterCalls.Unavailable },
+                });
             else
                 await context.Response.WriteAsJsonAsync(new { error = "temporarily_unavailable", error_description = ClusterCalls.Unavailable });
         }

@@ -20,7 +20,12 @@ public static class MalformedRequests
             context.Response.Clear();
             context.Response.StatusCode = e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
             if (context.Request.Path.StartsWithSegments("/mcp"))
-                await context.Response.WriteAsJsonAsync(new { jsonrpc = "2.0", id = (object?)null, error = new { code = -32602, message = $"Invalid params: {reason}" } });
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    jsonrpc = "2.0",
+                    id = (object?)null,
+                    error = new { code = -32602, message = $"Invalid params: {reason}" },
+                });
             else
                 await context.Response.WriteAsJsonAsync(new { error = "invalid_request", error_description = reason });
         }

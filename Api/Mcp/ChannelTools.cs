@@ -15,7 +15,8 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
 {
     [McpServerTool(Name = "list_channels", Title = "List channels", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(ChannelListResult))]
-    [Description("Lists the channels you can send to with send_notification: id, type (telegram, discord, slack, webhook), name, whether it is enabled, its health and how many messages are pending.")]
+    [Description("Lists the channels you can send to with send_notification: id, type (telegram, discord, slack, webhook), name, " +
+        "whether it is enabled, its health and how many messages are pending.")]
     public async Task<CallToolResult> ListChannelsAsync(ClaimsPrincipal user)
     {
         var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.NotifyScope);
@@ -24,7 +25,13 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
         var ids = await owner.GetAsync() is null ? [] : await owner.GetChannelIdsAsync();
         var infos = await Task.WhenAll(ids.Select(id => grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, id)).GetInfoAsync()));
         var channels = infos.OfType<ChannelInfo>()
-            .Select(c => new ChannelSummary(c.ChannelId, c.Type.ToString().ToLowerInvariant(), c.Name, c.Enabled, c.Health.ToString().ToLowerInvariant(), c.Pending))
+            .Select(c => new ChannelSummary(
+                c.ChannelId,
+                c.Type.ToString().ToLowerInvariant(),
+                c.Name,
+                c.Enabled,
+                c.Health.ToString().ToLowerInvariant(),
+                c.Pending))
             .ToList();
         return ToolResults.Create(new ChannelListResult(channels), channels.Count == 0
             ? "No channels are configured for you yet."
@@ -33,7 +40,8 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
 
     [McpServerTool(Name = "get_env", Title = "Read an env profile", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(EnvProfileResult))]
-    [Description("Returns the named environment profile (key/value settings) stored for your tenant. Needs the dovecote:env:read scope; every read is audited.")]
+    [Description("Returns the named environment profile (key/value settings) stored for your tenant. " +
+        "Needs the dovecote:env:read scope; every read is audited.")]
     public async Task<CallToolResult> GetEnvAsync(
         ClaimsPrincipal user,
         [Description("The profile name, e.g. 'production'.")] string profile)
@@ -46,7 +54,9 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
         await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "env.read", profile, values is null ? "not found" : null, http.HttpContext);
         return values is null
             ? throw new McpException($"no env profile '{profile}'")
-            : ToolResults.Create(new EnvProfileResult(profile, values), $"Env profile '{profile}':\n" + string.Join('\n', values.Select(v => $"{v.Key}={v.Value}")));
+            : ToolResults.Create(
+                new EnvProfileResult(profile, values),
+                $"Env profile '{profile}':\n" + string.Join('\n', values.Select(v => $"{v.Key}={v.Value}")));
     }
 }
 

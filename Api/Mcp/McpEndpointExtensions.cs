@@ -90,7 +90,8 @@ public static class McpEndpointExtensions
     {
         var url = http.RequestServices.GetRequiredService<PublicUrl>();
         http.Response.Headers.WWWAuthenticate =
-            $"Bearer error=\"insufficient_scope\", scope=\"{DovecoteClaims.NotifyScope} {scope}\", resource_metadata=\"{url.ResourceMetadata}\", error_description=\"this tool needs the {scope} scope\"";
+            $"Bearer error=\"insufficient_scope\", scope=\"{DovecoteClaims.NotifyScope} {scope}\", " +
+            $"resource_metadata=\"{url.ResourceMetadata}\", error_description=\"this tool needs the {scope} scope\"";
         return Results.Json(new { error = "insufficient_scope", error_description = $"This tool needs the '{scope}' scope; authorize again with it." },
             statusCode: StatusCodes.Status403Forbidden);
     }

@@ -26,19 +26,23 @@ public sealed class NotificationTools(
     [McpServerTool(Name = "send_notification", Title = "Send a notification", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = true,
         UseStructuredContent = true, OutputSchemaType = typeof(SendNotificationResult))]
     [Description("Sends a message to a person through one or more of your configured channels (Telegram, Discord, Slack, webhooks). " +
-        "The message is accepted durably and delivered with retries; the result says, per channel, whether it was delivered, is still queued or retrying, or failed. " +
+        "The message is accepted durably and delivered with retries; the result says, per channel, " +
+        "whether it was delivered, is still queued or retrying, or failed. " +
         "Use list_channels to find channel ids.")]
     public async Task<CallToolResult> SendNotificationAsync(
         ClaimsPrincipal user,
-        [Description("The message, in Markdown unless format is 'plain' (at most 32000 characters). Long messages are split into several platform messages.")] string message,
+        [Description("The message, in Markdown unless format is 'plain' (at most 32000 characters). " +
+            "Long messages are split into several platform messages.")] string message,
         [Description("The channel id to deliver to. Give this or 'channels'.")] string? channel = null,
         [Description("Several channel ids to deliver the same message to (at most 20).")] string[]? channels = null,
         [Description("A short title shown in bold above the message (at most 256 characters).")] string? title = null,
         [Description("A link to add below the message (http or https, at most 2048 characters).")] string? url = null,
         [Description("'low' delivers silently where the platform allows, 'normal' (default) or 'high'.")] string? priority = null,
         [Description("'markdown' (default) or 'plain' to show the text exactly as written.")] string? format = null,
-        [Description("A key of your choice (1 to 200 characters): a retry with the same key within 24 hours returns the first delivery instead of sending again.")] string? idempotency_key = null,
-        [Description("Seconds (0-30, default 10) to wait for the platform's answer before returning; the message is delivered either way.")] int? wait_seconds = null,
+        [Description("A key of your choice (1 to 200 characters): " +
+            "a retry with the same key within 24 hours returns the first delivery instead of sending again.")] string? idempotency_key = null,
+        [Description("Seconds (0-30, default 10) to wait for the platform's answer before returning; " +
+            "the message is delivered either way.")] int? wait_seconds = null,
         CancellationToken cancellationToken = default)
     {
         var tenant = DovecoteClaims.RequireScope(user, DovecoteClaims.NotifyScope);
@@ -67,7 +71,13 @@ public sealed class NotificationTools(
         using var scope = TenantContext.Enter(tenant);
         // Validated, then counted, then audited: a refused call leaves no audit event and enqueues nothing.
         if (await sendLimiter.TryAcquireAsync(tenant, targets.Count) is { } limited) throw new McpException(limited);
-        await audit.RecordAsync(tenant, DovecoteClaims.ActorOf(user), "notification.send", string.Join(",", targets), idempotency_key is null ? null : "idempotent", http.HttpContext);
+        await audit.RecordAsync(
+            tenant,
+            DovecoteClaims.ActorOf(user),
+            "notification.send",
+            string.Join(",", targets),
+            idempotency_key is null ? null : "idempotent",
+            http.HttpContext);
         var accepted = await Task.WhenAll(targets.Select(async id => (Id: id, Result: await ClusterCalls.RetryAsync(
             () => Channel(tenant, id).EnqueueAsync(notification, idempotency_key), logger, cancellationToken))));
         if (accepted.All(a => !a.Result.Accepted))
@@ -83,7 +93,8 @@ public sealed class NotificationTools(
 
     [McpServerTool(Name = "get_delivery_status", Title = "Get delivery status", ReadOnly = true, Idempotent = true, OpenWorld = false,
         UseStructuredContent = true, OutputSchemaType = typeof(DeliveryStatusResult))]
-    [Description("Tells where a message sent with send_notification stands: queued, retrying, delivered (with the platform's message ids) or failed (with the last error).")]
+    [Description("Tells where a message sent with send_notification stands: queued, retrying, " +
+        "delivered (with the platform's message ids) or failed (with the last error).")]
     public async Task<CallToolResult> GetDeliveryStatusAsync(
         ClaimsPrincipal user,
         [Description("The delivery_id returned by send_notification.")] string? delivery_id)

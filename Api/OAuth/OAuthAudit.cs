@@ -1,7 +1,5 @@
 using Dovecote.Api.Audit;
 using Dovecote.Api.Security;
-using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace Dovecote.Api.OAuth;
@@ -21,12 +19,14 @@ public static class OAuthAudit
 
         public async ValueTask HandleAsync(ProcessSignInContext context)
         {
-            if (context.EndpointType != OpenIddictServerEndpointType.Token || context.Principal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
+            if (context.EndpointType != OpenIddictServerEndpointType.Token
+                || context.Principal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
             await RecordAsync(audit, logger, tenant, context.Request.ClientId, "oauth.token", context.Request.GrantType, http.HttpContext);
         }
     }
 
-    public sealed class TokenRevoked(AuditTrail audit, IHttpContextAccessor http, ILogger<TokenRevoked> logger) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+    public sealed class TokenRevoked(AuditTrail audit, IHttpContextAccessor http, ILogger<TokenRevoked> logger)
+        : IOpenIddictServerHandler<HandleRevocationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()

@@ -10,7 +10,6 @@ using Dovecote.Grains.Security;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
-using OpenIddict.Server;
 using OpenIddict.Validation;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -44,12 +43,11 @@ public static class OAuthServerExtensions
         // Metadata documents are fetched from client-chosen URLs: the SSRF guard checks every connection, and nothing is logged.
         services.AddOutboundAddressGuard(configuration);
         services.AddHttpClient(ClientMetadataDocuments.HttpClientName, client => client.Timeout = ClientMetadataDocuments.FetchTimeout)
-            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp =>
             {
-                AllowAutoRedirect = false,
-                ConnectCallback = sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync,
-                UseProxy = false, // through a proxy the guard would check the proxy's address, not the document's host
-                MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes,
+                var handler = GuardedHttp.CreateHandler(sp.GetRequiredService<OutboundAddressGuard>());
+                handler.MaxResponseDrainSize = ClientMetadataDocuments.MaxDocumentBytes;
+                return handler;
             })
             .RemoveAllLoggers();
 
@@ -118,10 +116,14 @@ public static class OAuthServerExtensions
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
-            if (!http.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase) || http.GetOpenIddictServerResponse() is not { Error: { } error } response) return;
+            if (!http.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase)
+                || http.GetOpenIddictServerResponse() is not { Error: { } error } response) return;
             ConsentPage.ApplySecurityHeaders(http.Response, redirectOrigin: null);
             // Always 400: OpenIddict answers an unknown client with 401, but a person holding a bad link is not failing to authenticate.
-            await ConsentPage.Problem("This sign-in link is not valid", $"{response.ErrorDescription ?? error} Go back to the app and connect again.", StatusCodes.Status400BadRequest)
+            await ConsentPage.Problem(
+                "This sign-in link is not valid",
+                $"{response.ErrorDescription ?? error} Go back to the app and connect again.",
+                StatusCodes.Status400BadRequest)
                 .ExecuteAsync(http);
         });
         return app;

@@ -26,7 +26,8 @@ public sealed class ApiKeyOptions
         var shortOne = Array.FindIndex(list, k => k.Length < MinKeyLength);
         return shortOne < 0
             ? ValidationResult.Success
-            : new ValidationResult($"{context.DisplayName}: every key must be at least {MinKeyLength} characters (key {shortOne + 1} has {list[shortOne].Length})");
+            : new ValidationResult(
+                $"{context.DisplayName}: every key must be at least {MinKeyLength} characters (key {shortOne + 1} has {list[shortOne].Length})");
     }
 
     private static string[] Keys(string? keys) => (keys ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

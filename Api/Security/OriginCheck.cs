@@ -29,7 +29,11 @@ public static class OriginCheck
             }
             if (!anyHost && !hosts.Contains(context.Request.Host.Host))
             {
-                await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_host", "This Host is not served here; set DOVECOTE_PUBLIC_URL or DOVECOTE_ALLOWED_HOSTS.");
+                await RefuseAsync(
+                    context,
+                    StatusCodes.Status400BadRequest,
+                    "invalid_host",
+                    "This Host is not served here; set DOVECOTE_PUBLIC_URL or DOVECOTE_ALLOWED_HOSTS.");
                 return;
             }
             var origin = context.Request.Headers.Origin.ToString();

@@ -233,7 +233,9 @@ public sealed class ChannelGrain(
         if (_drainTimer is null)
         {
             // Interleaved, so enqueues are acknowledged while a send is in flight; KeepAlive while work is scheduled.
-            _drainTimer = this.RegisterGrainTimer(DrainAsync, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+            _drainTimer = this.RegisterGrainTimer(
+                DrainAsync,
+                new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
         }
         else
         {

@@ -92,10 +92,10 @@ public static class DovecoteSiloExtensions
         // Bot tokens and webhook tokens live in URLs, so these clients log nothing about requests.
         // The platform client reaches only the operator's Telegram base URL, so it may go through HTTPS_PROXY like any egress.
         services.AddHttpClient(DeliveryHttp.PlatformClient)
-            .ConfigurePrimaryHttpMessageHandler(() => DeliveryHandler(connect: null))
+            .ConfigurePrimaryHttpMessageHandler(() => WithDeliveryTimeouts(new SocketsHttpHandler { AllowAutoRedirect = false }))
             .RemoveAllLoggers();
         services.AddHttpClient(DeliveryHttp.GuardedClient)
-            .ConfigurePrimaryHttpMessageHandler(sp => DeliveryHandler(sp.GetRequiredService<OutboundAddressGuard>().ConnectAsync))
+            .ConfigurePrimaryHttpMessageHandler(sp => WithDeliveryTimeouts(GuardedHttp.CreateHandler(sp.GetRequiredService<OutboundAddressGuard>())))
             .RemoveAllLoggers();
         services.AddSingleton<IChannelSender, TelegramSender>();
         services.AddSingleton<IChannelSender, DiscordSender>();
@@ -110,16 +110,12 @@ public static class DovecoteSiloExtensions
         return silo;
     }
 
-    private static SocketsHttpHandler DeliveryHandler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect) => new()
+    private static SocketsHttpHandler WithDeliveryTimeouts(SocketsHttpHandler handler)
     {
-        AllowAutoRedirect = false, // a redirect could lead past the SSRF guard's check of the original host
-        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        ConnectCallback = connect,
-        // Through HTTPS_PROXY/HTTP_PROXY/ALL_PROXY the guard would check the proxy's address and the proxy would reach any
-        // target, private ones included; so a guarded client always connects to the destination itself.
-        UseProxy = connect is null,
-    };
+        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2);
+        handler.ConnectTimeout = TimeSpan.FromSeconds(10);
+        return handler;
+    }
 
     /// <summary>
     /// OpenTelemetry metrics (delivery, Orleans, ASP.NET Core) exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set;

@@ -18,7 +18,8 @@ public sealed class TenantDirectoryGrain(
 
     async Task ITenantDirectoryGrain.AddAsync(string tenant)
     {
-        if (!GrainKeys.IsValidTenant(tenant)) throw new ArgumentException("a tenant id is 1 to 63 lowercase letters, digits and '-', starting with a letter or digit");
+        if (!GrainKeys.IsValidTenant(tenant))
+            throw new ArgumentException("a tenant id is 1 to 63 lowercase letters, digits and '-', starting with a letter or digit");
         var at = Tenants.BinarySearch(tenant, StringComparer.Ordinal);
         if (at >= 0) return;
         if (Tenants.Count >= MaxTenants)

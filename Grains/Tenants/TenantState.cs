@@ -18,7 +18,8 @@ public sealed class TenantState
     /// <summary>The operator's limits; null members (and a state stored before limits) follow the configured defaults.</summary>
     [Id(7)] public TenantLimitOverrides? Limits { get; set; }
 
-    public override string ToString() => $"TenantState {{ {DisplayName}, {ChannelIds.Count} channels, {ApiKeys.Count} keys, {EnvProfiles.Count} env profiles }}";
+    public override string ToString() =>
+        $"TenantState {{ {DisplayName}, {ChannelIds.Count} channels, {ApiKeys.Count} keys, {EnvProfiles.Count} env profiles }}";
 }
 
 /// <summary>What the tenant remembers of a key: enough to list and revoke it, nothing to verify it with.</summary>

@@ -33,7 +33,9 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         await using var client = await api.ConnectAsync();
 
         var list = await client.CallToolAsync("list_channels", new Dictionary<string, object?>(), cancellationToken: Ct);
-        var channel = Assert.Single(list.StructuredContent!.Value.GetProperty("channels").EnumerateArray(), c => c.GetProperty("id").GetString() == "telegram-phone");
+        var channel = Assert.Single(
+            list.StructuredContent!.Value.GetProperty("channels").EnumerateArray(),
+            c => c.GetProperty("id").GetString() == "telegram-phone");
         Assert.Equal("telegram", channel.GetProperty("type").GetString());
         Assert.DoesNotContain("seed-token", list.StructuredContent!.Value.GetRawText());
         Assert.Contains("telegram-phone: telegram 'phone', enabled, healthy", Text(list));
@@ -82,7 +84,10 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         using var admin = api.Admin();
         var url = $"/admin/tenants/{tenant}/channels/ops";
 
-        var put = await admin.PutAsJsonAsync(url, new { type = "telegram", name = "Ops", settings = new { botToken = "777777:super-secret-bot", chatId = 99 } }, Ct);
+        var put = await admin.PutAsJsonAsync(
+            url,
+            new { type = "telegram", name = "Ops", settings = new { botToken = "777777:super-secret-bot", chatId = 99 } },
+            Ct);
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         var body = await put.Content.ReadAsStringAsync(Ct);
         Assert.DoesNotContain("super-secret-bot", body);
@@ -100,7 +105,9 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Contains("type must be one of", await Refused(url, new { type = "fax", name = "x", settings = new { } }));
         Assert.Equal("botToken is required", await Refused(url, new { type = "telegram", name = "x", settings = new { chatId = 1 } }));
         Assert.Contains("whsec_", await Refused(url, new { type = "webhook", name = "x", settings = new { url = "https://example.com/h", secret = "plain" } }));
-        Assert.Contains("tenant id", await Refused("/admin/tenants/ACME!/channels/x", new { type = "slack", name = "x", settings = new { webhookUrl = "https://example.com" } }));
+        Assert.Contains(
+            "tenant id",
+            await Refused("/admin/tenants/ACME!/channels/x", new { type = "slack", name = "x", settings = new { webhookUrl = "https://example.com" } }));
         Assert.Contains("does not exist", await Refused("/admin/tenants/nobody-here/channels/x",
             new { type = "slack", name = "x", settings = new { webhookUrl = "https://example.com/x" } }, HttpStatusCode.NotFound));
 
@@ -117,7 +124,10 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var tenant = await CreateTenantAsync();
         using var admin = api.Admin();
         var chat = ChannelTestKit.UniqueChatId();
-        await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/channels/mine", new { type = "telegram", name = "Mine", settings = new { botToken = "123456:minted-test", chatId = chat } }, Ct);
+        await admin.PutAsJsonAsync(
+            $"/admin/tenants/{tenant}/channels/mine",
+            new { type = "telegram", name = "Mine", settings = new { botToken = "123456:minted-test", chatId = chat } },
+            Ct);
         var created = await admin.PostAsJsonAsync($"/admin/tenants/{tenant}/api-keys", new { name = "ci" }, Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var minted = await JsonOf(created);
@@ -128,9 +138,15 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         {
             var list = await client.CallToolAsync("list_channels", new Dictionary<string, object?>(), cancellationToken: Ct);
             Assert.Equal(["mine"], list.StructuredContent!.Value.GetProperty("channels").EnumerateArray().Select(c => c.GetProperty("id").GetString()));
-            var seeded = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = "telegram-phone", ["message"] = "x" }, cancellationToken: Ct);
+            var seeded = await client.CallToolAsync(
+                "send_notification",
+                new Dictionary<string, object?> { ["channel"] = "telegram-phone", ["message"] = "x" },
+                cancellationToken: Ct);
             Assert.True(seeded.IsError); // tenant default's channel is not visible to this tenant
-            var mine = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = "mine", ["message"] = "from a minted key" }, cancellationToken: Ct);
+            var mine = await client.CallToolAsync(
+                "send_notification",
+                new Dictionary<string, object?> { ["channel"] = "mine", ["message"] = "from a minted key" },
+                cancellationToken: Ct);
             Assert.NotEqual(true, mine.IsError);
             await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == chat));
         }
@@ -203,7 +219,10 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task Env_profiles_are_read_with_get_env_and_every_read_is_audited()
     {
         using var admin = api.Admin();
-        var put = await admin.PutAsJsonAsync("/admin/tenants/default/env/production", new { values = new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://db/prod" } }, Ct);
+        var put = await admin.PutAsJsonAsync(
+            "/admin/tenants/default/env/production",
+            new { values = new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://db/prod" } },
+            Ct);
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         await using var client = await api.ConnectAsync();
 
@@ -227,7 +246,10 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var channel = await api.AddTelegramChannelAsync("default", chat);
         api.Telegram.Script(FakeTelegramServer.ChatNotFound());
         await using var client = await api.ConnectAsync();
-        var sent = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "again", ["wait_seconds"] = 20 }, cancellationToken: Ct);
+        var sent = await client.CallToolAsync(
+            "send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "again", ["wait_seconds"] = 20 },
+            cancellationToken: Ct);
         Assert.Equal("failed", sent.StructuredContent!.Value.GetProperty("deliveries")[0].GetProperty("status").GetString());
         using var admin = api.Admin();
 
@@ -289,9 +311,21 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var tenant = await CreateTenantAsync();
         using var admin = api.Admin();
         var webhookSecret = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
-        await PutChannelAsync(admin, tenant, "tg", new { type = "telegram", name = "Phone", settings = new { botToken = "424242:listed-bot-secret", chatId = 7 } });
-        await PutChannelAsync(admin, tenant, "chat", new { type = "discord", settings = new { webhookUrl = "https://discord.example/api/webhooks/1/discord-path-secret" } });
-        await PutChannelAsync(admin, tenant, "hook", new { type = "webhook", name = "Hook", settings = new { url = "https://hooks.example/in/webhook-path-secret", secret = webhookSecret } });
+        await PutChannelAsync(
+            admin,
+            tenant,
+            "tg",
+            new { type = "telegram", name = "Phone", settings = new { botToken = "424242:listed-bot-secret", chatId = 7 } });
+        await PutChannelAsync(
+            admin,
+            tenant,
+            "chat",
+            new { type = "discord", settings = new { webhookUrl = "https://discord.example/api/webhooks/1/discord-path-secret" } });
+        await PutChannelAsync(
+            admin,
+            tenant,
+            "hook",
+            new { type = "webhook", name = "Hook", settings = new { url = "https://hooks.example/in/webhook-path-secret", secret = webhookSecret } });
 
         var response = await admin.GetAsync($"/admin/tenants/{tenant}/channels", Ct);
 
@@ -316,7 +350,11 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var tenant = await CreateTenantAsync();
         using var admin = api.Admin();
 
-        var put = await PutChannelAsync(admin, tenant, "alerts.prod", new { type = "slack", settings = new { webhookUrl = "https://hooks.slack.example/services/x" } });
+        var put = await PutChannelAsync(
+            admin,
+            tenant,
+            "alerts.prod",
+            new { type = "slack", settings = new { webhookUrl = "https://hooks.slack.example/services/x" } });
 
         Assert.Equal("alerts.prod", put.GetProperty("name").GetString());
         var stored = await JsonOf(await admin.GetAsync($"/admin/tenants/{tenant}/channels/alerts.prod", Ct));
@@ -363,17 +401,23 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     private static async Task<JsonElement> PutChannelAsync(HttpClient admin, string tenant, string channel, object body)
     {
         var response = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/channels/{channel}", body, Ct);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT channel {channel}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
+        Assert.True(
+            response.StatusCode == HttpStatusCode.OK,
+            $"PUT channel {channel}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Ct)}");
         return await JsonOf(response);
     }
 
     [Theory]
     [InlineData("TELEGRAM_INSTANCES", "not json", "TELEGRAM_INSTANCES is not valid JSON")]
     [InlineData("DISCORD_INSTANCES", """[{"id":"a"}]""", "DISCORD_INSTANCES[0]: webhookUrl is required")]
-    [InlineData("WEBHOOK_INSTANCES", """[{"url":"https://example.com","secret":"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]""", "WEBHOOK_INSTANCES[0].id is required")]
+    [InlineData(
+        "WEBHOOK_INSTANCES",
+        """[{"url":"https://example.com","secret":"whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]""",
+        "WEBHOOK_INSTANCES[0].id is required")]
     public void Invalid_seed_configuration_stops_start_up_naming_the_variable(string variable, string value, string message)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => DovecoteApi.Create([$"--{variable}={value}", "--DOVECOTE_DATA_DIR=/nonexistent/never-created"]));
+        var error = Assert.Throws<InvalidOperationException>(
+            () => DovecoteApi.Create([$"--{variable}={value}", "--DOVECOTE_DATA_DIR=/nonexistent/never-created"]));
 
         Assert.Contains(message, error.Message);
     }

@@ -24,19 +24,13 @@ public sealed class ApiFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Telegram.StartAsync();
-        _app = DovecoteApi.Create(
-        [
-            "--urls=http://127.0.0.1:0",
-            $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
+        _app = DovecoteApi.Create(LoopbackApiArguments.For(
+            _dataDirectory,
             $"--DOVECOTE_API_KEYS=other-key-1-a8d2c6e0f4b9173c5e2a, {ConfiguredKey}",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             $"--TELEGRAM_API_BASE_URL={Telegram.BaseUrl}",
-            "--Logging:LogLevel:Default=Warning",
             $"--ADMIN_TOKEN={AdminToken}",
-            $$"""--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:seed-token-abc","chatId":{{SeededChatId}}}]""",
-        ]);
+            $$"""--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:seed-token-abc","chatId":{{SeededChatId}}}]"""));
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
     }

@@ -23,7 +23,9 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         var send = Assert.Single(tools, t => t.Name == "send_notification").ProtocolTool;
         var properties = send.InputSchema.GetProperty("properties");
         foreach (var name in new[] { "channel", "channels", "message", "title", "url", "priority", "format", "idempotency_key", "wait_seconds" })
-            Assert.True(properties.TryGetProperty(name, out var property) && property.TryGetProperty("description", out _), $"{name} is missing or undescribed");
+            Assert.True(
+                properties.TryGetProperty(name, out var property) && property.TryGetProperty("description", out _),
+                $"{name} is missing or undescribed");
         Assert.Equal(["message"], send.InputSchema.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         Assert.False(send.Annotations?.ReadOnlyHint);
         Assert.False(send.Annotations?.DestructiveHint);
@@ -100,8 +102,12 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Contains("url is longer than 2048 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["url"] = justOverUrl }));
         Assert.Contains("idempotency_key must be 1 to 200 characters",
             await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["idempotency_key"] = new string('k', 201) }));
-        Assert.Contains("idempotency_key must be 1 to 200 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["idempotency_key"] = "" }));
-        Assert.Contains("title is longer than 256 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["title"] = new string('t', 257) }));
+        Assert.Contains(
+            "idempotency_key must be 1 to 200 characters",
+            await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["idempotency_key"] = "" }));
+        Assert.Contains(
+            "title is longer than 256 characters",
+            await ErrorOf(new() { ["channel"] = channel, ["message"] = "hi", ["title"] = new string('t', 257) }));
         Assert.Contains("message is longer than 32000 characters", await ErrorOf(new() { ["channel"] = channel, ["message"] = new string('m', 32_001) }));
         Assert.DoesNotContain(api.Telegram.Messages, m => m.ChatId == chat);
 
@@ -128,7 +134,10 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
         var theirs = await api.AddTelegramChannelAsync("globex", ChannelTestKit.UniqueChatId());
         await using var client = await api.ConnectAsync(); // a key of tenant "default"
 
-        var result = await client.CallToolAsync("send_notification", new Dictionary<string, object?> { ["channel"] = theirs, ["message"] = "hi" }, cancellationToken: Ct);
+        var result = await client.CallToolAsync(
+            "send_notification",
+            new Dictionary<string, object?> { ["channel"] = theirs, ["message"] = "hi" },
+            cancellationToken: Ct);
 
         Assert.True(result.IsError);
         Assert.Contains("does not exist", Text(result)); // looked up in the caller's own tenant
@@ -221,7 +230,10 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
     public async Task Malformed_requests_and_wrong_argument_types_get_clear_errors_never_500(string body)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
         request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
@@ -255,7 +267,10 @@ public sealed class McpEndpointTests(ApiFixture api) : IClassFixture<ApiFixture>
     private async Task<JsonElement> RawAsync(string body, string? protocolVersion = null)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{api.BaseUrl}/mcp")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFixture.ConfiguredKey);
         if (protocolVersion is not null) request.Headers.Add("MCP-Protocol-Version", protocolVersion);

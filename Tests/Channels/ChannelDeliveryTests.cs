@@ -360,7 +360,8 @@ public sealed class ChannelDeliveryTests(DeliveryClusterFixture fx)
 
         var badToken = await Assert.ThrowsAsync<ArgumentException>(() => channel.ConfigureAsync(new ChannelConfig("x", true, new TelegramSettings("", "1"))));
         Assert.Equal("botToken is required", badToken.Message);
-        var badSecret = await Assert.ThrowsAsync<ArgumentException>(() => channel.ConfigureAsync(new ChannelConfig("x", true, new WebhookSettings("https://example.com/h", "nope"))));
+        var badSecret = await Assert.ThrowsAsync<ArgumentException>(
+            () => channel.ConfigureAsync(new ChannelConfig("x", true, new WebhookSettings("https://example.com/h", "nope"))));
         Assert.Contains("whsec_", badSecret.Message);
 
         await channel.ConfigureAsync(new ChannelConfig("x", true, new TelegramSettings(BotToken, ChannelTestKit.UniqueChatId())));

@@ -94,7 +94,10 @@ public sealed class HostileDestinationDeliveryTests(HostileDestinationsFixture f
         using var tenant = TenantContext.Enter(Tenant);
         var url = fx.Discord.CreateWebhook();
         var channel = await ChannelAsync("dc", new DiscordSettings(url));
-        fx.Discord.Script(new ScriptedResponse(400, """{"message":"\ud800","code":1e400,"errors":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":{"r":1}}}}}}}}}}}}}}}}}}}""", Json));
+        fx.Discord.Script(new ScriptedResponse(
+            400,
+            """{"message":"\ud800","code":1e400,"errors":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":{"j":{"k":{"l":{"m":{"n":{"o":{"p":{"q":{"r":1}}}}}}}}}}}}}}}}}}}""",
+            Json));
 
         var (attacked, _) = await SendBothAsync(channel, DeliveryState.Failed);
 

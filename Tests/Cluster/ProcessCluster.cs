@@ -183,7 +183,9 @@ public sealed class ClusterLoad : IAsyncDisposable
     {
         var body = JsonSerializer.Serialize(new
         {
-            jsonrpc = "2.0", id = 1, method = "tools/call",
+            jsonrpc = "2.0",
+            id = 1,
+            method = "tools/call",
             @params = new { name = "send_notification", arguments = new { channel, message, wait_seconds = 0 } },
         });
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{apiUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };

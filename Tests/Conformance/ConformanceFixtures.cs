@@ -35,12 +35,18 @@ public static class ConformanceTools
         [
             new EmbeddedResourceBlock
             {
-                Resource = new TextResourceContents { Uri = "test://embedded-resource", MimeType = "text/plain", Text = "This is an embedded resource content." },
+                Resource = new TextResourceContents
+                {
+                    Uri = "test://embedded-resource",
+                    MimeType = "text/plain",
+                    Text = "This is an embedded resource content.",
+                },
             },
         ],
     };
 
-    [McpServerTool(Name = "test_multiple_content_types"), Description("Returns text, an image and a resource together (conformance: tools-call-mixed-content).")]
+    [McpServerTool(Name = "test_multiple_content_types")]
+    [Description("Returns text, an image and a resource together (conformance: tools-call-mixed-content).")]
     public static CallToolResult MultipleContentTypes() => new()
     {
         Content =
@@ -171,7 +177,8 @@ public static class ConformanceResources
     [McpServerResource(UriTemplate = "test://static-binary", Name = "static-binary", MimeType = "image/png"), Description("A static binary (PNG) resource.")]
     public static BlobResourceContents StaticBinary() => BlobResourceContents.FromBytes(ConformanceMedia.Png, "test://static-binary", "image/png");
 
-    [McpServerResource(UriTemplate = "test://template/{id}/data", Name = "template-data", MimeType = "application/json"), Description("A templated resource that echoes its id.")]
+    [McpServerResource(UriTemplate = "test://template/{id}/data", Name = "template-data", MimeType = "application/json")]
+    [Description("A templated resource that echoes its id.")]
     public static TextResourceContents TemplateData([Description("Any id")] string id) => new()
     {
         Uri = $"test://template/{id}/data",

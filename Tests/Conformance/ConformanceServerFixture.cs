@@ -20,14 +20,8 @@ public sealed class ConformanceServerFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _app = DovecoteApi.Create(
-        [
-            "--urls=http://127.0.0.1:0",
-            $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_API_KEYS={ApiKey}",
-            "--Logging:LogLevel:Default=Warning",
-        ], app => app.MapConformanceEndpoint());
+            LoopbackApiArguments.For(_dataDirectory, $"--DOVECOTE_API_KEYS={ApiKey}"),
+            app => app.MapConformanceEndpoint());
         await _app.StartAsync();
         BaseUrl = _app.Urls.First();
     }

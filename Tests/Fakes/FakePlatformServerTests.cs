@@ -109,7 +109,9 @@ public sealed class FakePlatformServerTests
         await Assert.ThrowsAnyAsync<TaskCanceledException>(() =>
             impatient.PostAsync(hook, new StringContent("{\"content\":\"x\"}", Encoding.UTF8, "application/json"), FakeHttp.Ct));
         await discord.WaitUntilAsync(
-            () => discord.Requests.Any(r => r.StatusCode == FakePlatformServer.ClientClosedRequest), TimeSpan.FromSeconds(5), "the aborted request is recorded");
+            () => discord.Requests.Any(r => r.StatusCode == FakePlatformServer.ClientClosedRequest),
+            TimeSpan.FromSeconds(5),
+            "the aborted request is recorded");
 
         // A request still held when the fake is disposed is cut off promptly.
         var pending = FakeHttp.PostJsonAsync(hook, new { content = "held" });

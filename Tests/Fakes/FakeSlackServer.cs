@@ -75,7 +75,8 @@ public sealed class FakeSlackServer : FakePlatformServer
     /// <summary>Registers a webhook and returns its URL: <c>{BaseUrl}/services/T…/B…/{secret}</c>.</summary>
     public string CreateWebhook()
     {
-        var path = $"/services/T{RandomNumberGenerator.GetString(Alphanumerics, 10)}/B{RandomNumberGenerator.GetString(Alphanumerics, 10)}/{RandomNumberGenerator.GetString(SecretCharacters, 24)}";
+        var path = $"/services/T{RandomNumberGenerator.GetString(Alphanumerics, 10)}/B{RandomNumberGenerator.GetString(Alphanumerics, 10)}"
+            + $"/{RandomNumberGenerator.GetString(SecretCharacters, 24)}";
         lock (_state)
         {
             _webhooks[path] = HookState.Active;

@@ -76,7 +76,9 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
     public IDictionary<string, long> MigratedChats
     {
         get => _migratedChats;
-        set => _migratedChats = new ConcurrentDictionary<string, long>(value ?? throw new ArgumentNullException(nameof(value)), StringComparer.OrdinalIgnoreCase);
+        set => _migratedChats = new ConcurrentDictionary<string, long>(
+            value ?? throw new ArgumentNullException(nameof(value)),
+            StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Enforce about 1 message/s per chat after a burst of 3 (429 with <c>retry_after</c>). Off by default.</summary>

@@ -140,7 +140,9 @@ public sealed class FakeTelegramServerTests
 
     [Theory]
     [InlineData("<b>bold <i>and <u>nested</u></i></b> <a href=\"https://example.com/?a=1&b=2\">link</a>", "bold and nested link")]
-    [InlineData("<strong>s</strong><em>e</em><ins>i</ins><s>x</s><strike>y</strike><del>z</del><span class=\"tg-spoiler\">p</span><tg-spoiler>q</tg-spoiler>", "seixyzpq")]
+    [InlineData(
+        "<strong>s</strong><em>e</em><ins>i</ins><s>x</s><strike>y</strike><del>z</del><span class=\"tg-spoiler\">p</span><tg-spoiler>q</tg-spoiler>",
+        "seixyzpq")]
     [InlineData("<pre><code class=\"language-csharp\">var x = 1 &lt; 2;</code></pre>", "var x = 1 < 2;")]
     [InlineData("<blockquote expandable>quote</blockquote><blockquote>plain</blockquote>", "quoteplain")]
     [InlineData("<tg-emoji emoji-id=\"5368324170671202286\">👍</tg-emoji>", "👍")]

@@ -56,7 +56,9 @@ public sealed class FakeWebhookReceiver : FakePlatformServer
     public (string Url, string Secret) CreateEndpoint()
     {
         var key = RandomNumberGenerator.GetBytes(32);
-        var name = string.Create(CultureInfo.InvariantCulture, $"ep{Interlocked.Increment(ref _endpointCount)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
+        var name = string.Create(
+            CultureInfo.InvariantCulture,
+            $"ep{Interlocked.Increment(ref _endpointCount)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
         lock (_state)
         {
             _endpoints[name] = key;

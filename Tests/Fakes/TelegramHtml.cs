@@ -251,7 +251,8 @@ internal static class TelegramHtml
                     return false;
                 }
 
-                if (tag == "tg-emoji" && (!long.TryParse(argument, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var emojiId) || emojiId == 0))
+                if (tag == "tg-emoji"
+                    && (!long.TryParse(argument, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var emojiId) || emojiId == 0))
                 {
                     error = "Invalid custom emoji identifier specified";
                     return false;

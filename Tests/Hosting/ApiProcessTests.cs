@@ -40,7 +40,9 @@ public sealed class ApiProcessTests : IAsyncLifetime
 
         await _webhooks.WaitUntilAsync(() => _webhooks.Deliveries.Select(d => d.WebhookId).Distinct().Count() == 3, TimeSpan.FromSeconds(90),
             "all three acknowledged messages after the restart");
-        var messages = _webhooks.Deliveries.Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString()).Distinct();
+        var messages = _webhooks.Deliveries
+            .Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString())
+            .Distinct();
         Assert.Equal(["queued 0", "queued 1", "queued 2"], messages);
     }
 
@@ -78,7 +80,7 @@ public sealed class ApiProcessTests : IAsyncLifetime
     private Task WaitUntilReadyAsync(DovecoteProcess api) => api.WaitUntilReadyAsync($"http://127.0.0.1:{_httpPort}/health/ready");
 
     private Task<JsonElement> SendAsync(string message) =>
-        DovecoteProcess.CallToolAsync($"http://127.0.0.1:{_httpPort}/mcp", ApiKey, "send_notification", new { channel = "webhook-ops", message, wait_seconds = 0 });
+        DovecoteProcess.SendNotificationAsync(_httpPort, ApiKey, new { channel = "webhook-ops", message, wait_seconds = 0 });
 
     public async ValueTask DisposeAsync()
     {

@@ -80,6 +80,10 @@ public sealed class DovecoteProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>send_notification at the /mcp of an Api listening on loopback port <paramref name="httpPort"/>.</summary>
+    public static Task<JsonElement> SendNotificationAsync(int httpPort, string bearer, object arguments) =>
+        CallToolAsync($"http://127.0.0.1:{httpPort}/mcp", bearer, "send_notification", arguments);
+
     /// <summary>A tools/call over plain JSON-RPC, as any MCP client sends it; returns the structured content of a result that is no tool error.</summary>
     public static async Task<JsonElement> CallToolAsync(string mcpUrl, string bearer, string tool, object arguments)
     {

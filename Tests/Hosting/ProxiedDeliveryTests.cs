@@ -142,7 +142,7 @@ public sealed class ProxiedDeliveryTests : IAsyncLifetime
     private Task WaitUntilReadyAsync(DovecoteProcess api) => api.WaitUntilReadyAsync($"http://127.0.0.1:{_httpPort}/health/ready");
 
     private Task<JsonElement> SendAsync(string message) =>
-        DovecoteProcess.CallToolAsync($"http://127.0.0.1:{_httpPort}/mcp", ApiKey, "send_notification", new { channel = "webhook-inside", message, wait_seconds = 20 });
+        DovecoteProcess.SendNotificationAsync(_httpPort, ApiKey, new { channel = "webhook-inside", message, wait_seconds = 20 });
 
     public async ValueTask DisposeAsync()
     {

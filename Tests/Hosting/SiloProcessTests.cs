@@ -44,7 +44,9 @@ public sealed class SiloProcessTests : IAsyncLifetime
             "all five acknowledged messages delivered after the restart");
 
         Assert.True(_webhooks.Requests.Count > attemptsBeforeRestart);
-        var bodies = _webhooks.Deliveries.Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString()).Distinct();
+        var bodies = _webhooks.Deliveries
+            .Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString())
+            .Distinct();
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"pending {i}"), bodies);
     }
 

@@ -9,8 +9,10 @@ public sealed class StartUpRefusalTests : IDisposable
     private const string SixteenBytes = "AAAAAAAAAAAAAAAAAAAAAA==";
     private const string NotAnRsaKey = "-----BEGIN PRIVATE KEY-----\\nbm90IGEga2V5\\n-----END PRIVATE KEY-----";
     private static readonly HashSet<string> Secrets =
-        ["DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY", "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD",
-         "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS"];
+        [
+            "DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY",
+            "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD", "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS",
+        ];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
     [Theory]
@@ -32,7 +34,10 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_CLUSTERING", "kubernetes", "DOVECOTE_CLUSTERING must be localhost, azure or redis")]
     [InlineData("DOVECOTE_CLUSTERING", "azure", "DOVECOTE_AZURE_STORAGE is required when DOVECOTE_CLUSTERING is azure")]
     [InlineData("DOVECOTE_CLUSTERING", "redis", "DOVECOTE_REDIS is required when DOVECOTE_CLUSTERING is redis")]
-    [InlineData("DOVECOTE_AZURE_STORAGE", "AccountName=acme;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;Nonsense", "DOVECOTE_AZURE_STORAGE is not a valid connection string")]
+    [InlineData(
+        "DOVECOTE_AZURE_STORAGE",
+        "AccountName=acme;AccountKey=c2VjcmV0LWtleS12YWx1ZQ==;Nonsense",
+        "DOVECOTE_AZURE_STORAGE is not a valid connection string")]
     [InlineData("DOVECOTE_REDIS", "redis:6379,password=hunter2-secret,frobnicate=1", "DOVECOTE_REDIS is not a valid connection string")]
     [InlineData("DOVECOTE_SERVICE_ID", "dove:cote", "DOVECOTE_SERVICE_ID must be 1 to 64 letters, digits and dashes")]
     [InlineData("DOVECOTE_ADVERTISED_IP", "silo-0.dovecote", "DOVECOTE_ADVERTISED_IP must be an IP address (the pod IP)")]
@@ -58,7 +63,7 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("DOVECOTE_PUBLIC_URL", "https://notify.example.com/")]
     public async Task Accepted_values_build_the_host(string variable, string value)
     {
-        await using var app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+        await using var app = DovecoteApi.Create(Arguments(variable, value));
     }
 
     /// <summary>Both stages an operator meets: building the host (values needed for clustering and OAuth) and starting it.</summary>
@@ -67,7 +72,7 @@ public sealed class StartUpRefusalTests : IDisposable
         WebApplication? app = null;
         try
         {
-            app = DovecoteApi.Create([.. Arguments(), $"--{variable}={value}"]);
+            app = DovecoteApi.Create(Arguments(variable, value));
             await app.StartAsync(TestContext.Current.CancellationToken);
         }
         catch (AggregateException e)
@@ -86,14 +91,7 @@ public sealed class StartUpRefusalTests : IDisposable
         return "";
     }
 
-    private string[] Arguments() =>
-    [
-        "--urls=http://127.0.0.1:0",
-        $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-        $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-        $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
-        "--Logging:LogLevel:Default=Warning",
-    ];
+    private string[] Arguments(string variable, string value) => LoopbackApiArguments.For(_dataDirectory, $"--{variable}={value}");
 
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 }

@@ -8,7 +8,14 @@ using ModelContextProtocol.Protocol;
 namespace Dovecote.Tests.OAuth;
 
 /// <summary>One HTTP request the SDK client sent: method, path, the grant_type of a /token form, the bearer it presented.</summary>
-public sealed record SentRequest(string Method, string Path, string? GrantType, string? Bearer, HttpStatusCode Status, string? WwwAuthenticate, DateTimeOffset AnsweredAt);
+public sealed record SentRequest(
+    string Method,
+    string Path,
+    string? GrantType,
+    string? Bearer,
+    HttpStatusCode Status,
+    string? WwwAuthenticate,
+    DateTimeOffset AnsweredAt);
 
 /// <summary>Records every request the SDK makes (discovery, registration, token, MCP) so tests can see what it did.</summary>
 public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
@@ -77,7 +84,9 @@ public sealed class SdkOAuthSession(OAuthApiFixture api, string tenant, string p
 
     /// <summary>The scope parameter of the n-th authorization request.</summary>
     public string[] ScopesOf(int index) =>
-        QueryHelpers.ParseQuery(Authorizations[index].Query).TryGetValue("scope", out var scope) ? scope.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+        QueryHelpers.ParseQuery(Authorizations[index].Query).TryGetValue("scope", out var scope)
+            ? scope.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : [];
 
     /// <summary>The bearer the SDK last presented at /mcp.</summary>
     public string LastMcpBearer => Recorder.Sent.Last(r => r.Path == "/mcp" && r.Bearer is not null).Bearer!;
@@ -102,8 +111,10 @@ public sealed class CSharpSdkOAuthTests(OAuthApiFixture api) : IClassFixture<OAu
 
         var channels = await client.CallToolAsync("list_channels", cancellationToken: Ct);
         var message = $"OAuth hello {Guid.NewGuid():N}";
-        var sent = await client.CallToolAsync("send_notification",
-            new Dictionary<string, object?> { ["channel"] = OAuthApiFixture.SeededChannel, ["message"] = message, ["wait_seconds"] = 20 }, cancellationToken: Ct);
+        var sent = await client.CallToolAsync(
+            "send_notification",
+            new Dictionary<string, object?> { ["channel"] = OAuthApiFixture.SeededChannel, ["message"] = message, ["wait_seconds"] = 20 },
+            cancellationToken: Ct);
 
         Assert.NotEqual(true, channels.IsError);
         Assert.Contains(channels.StructuredContent!.Value.GetProperty("channels").EnumerateArray(),
@@ -117,8 +128,14 @@ public sealed class CSharpSdkOAuthTests(OAuthApiFixture api) : IClassFixture<OAu
         var first = sentRequests.First(r => r.Path == "/mcp");
         Assert.Equal(HttpStatusCode.Unauthorized, first.Status);
         Assert.Contains($"resource_metadata=\"{api.BaseUrl}/.well-known/oauth-protected-resource/mcp\"", first.WwwAuthenticate);
-        Assert.Contains(sentRequests, r => r.Path.StartsWith("/.well-known/oauth-protected-resource", StringComparison.Ordinal) && r.Status == HttpStatusCode.OK);
-        Assert.Contains(sentRequests, r => r.Path.StartsWith("/.well-known/", StringComparison.Ordinal) && r.Path.Contains("oauth-authorization-server") && r.Status == HttpStatusCode.OK);
+        Assert.Contains(
+            sentRequests,
+            r => r.Path.StartsWith("/.well-known/oauth-protected-resource", StringComparison.Ordinal) && r.Status == HttpStatusCode.OK);
+        Assert.Contains(
+            sentRequests,
+            r => r.Path.StartsWith("/.well-known/", StringComparison.Ordinal)
+                && r.Path.Contains("oauth-authorization-server")
+                && r.Status == HttpStatusCode.OK);
         Assert.Contains(sentRequests, r => r is { Method: "POST", Path: "/register", Status: HttpStatusCode.Created });
         var authorize = QueryHelpers.ParseQuery(Assert.Single(session.Authorizations).Query);
         Assert.Equal("S256", authorize["code_challenge_method"].ToString());
@@ -162,7 +179,9 @@ public sealed class CSharpSdkOAuthTests(OAuthApiFixture api) : IClassFixture<OAu
         foreach (var (key, value) in OAuthApiFixture.EnvValues) Assert.Equal(value, values.GetProperty(key).GetString());
         Assert.Equal(2, session.Authorizations.Count); // the SDK went back to the consent page
         Assert.Contains(OAuthApiFixture.EnvReadScope, session.ScopesOf(1));
-        Assert.Contains(session.Recorder.Sent, r => r is { Path: "/mcp", Status: HttpStatusCode.Forbidden } && r.WwwAuthenticate!.Contains("insufficient_scope"));
+        Assert.Contains(
+            session.Recorder.Sent,
+            r => r is { Path: "/mcp", Status: HttpStatusCode.Forbidden } && r.WwwAuthenticate!.Contains("insufficient_scope"));
     }
 
     [Fact]
@@ -204,9 +223,13 @@ public sealed class CSharpSdkOAuthRefreshTests(ShortLivedTokensOAuthApiFixture a
         var channels = await client.CallToolAsync("list_channels", cancellationToken: Ct);
 
         // JWT exp has whole seconds, hence the 1 s allowance.
-        Assert.True(rejectedAfter >= lifetime - TimeSpan.FromSeconds(1), $"the token was rejected {rejectedAfter} after it was issued, before its {lifetime} lifetime");
+        Assert.True(
+            rejectedAfter >= lifetime - TimeSpan.FromSeconds(1),
+            $"the token was rejected {rejectedAfter} after it was issued, before its {lifetime} lifetime");
         Assert.NotEqual(true, channels.IsError);
-        Assert.Contains(channels.StructuredContent!.Value.GetProperty("channels").EnumerateArray(), c => c.GetProperty("id").GetString() == OAuthApiFixture.SeededChannel);
+        Assert.Contains(
+            channels.StructuredContent!.Value.GetProperty("channels").EnumerateArray(),
+            c => c.GetProperty("id").GetString() == OAuthApiFixture.SeededChannel);
         Assert.Equal(["authorization_code", "refresh_token"], session.Recorder.TokenGrants);
         Assert.Single(session.Authorizations); // refreshed, not re-authorized
         Assert.NotEqual(firstToken, session.LastMcpBearer);
@@ -222,7 +245,9 @@ public sealed class CSharpSdkOAuthRefreshTests(ShortLivedTokensOAuthApiFixture a
             var answer = await api.CallToolRawAsync(token, "list_channels");
             if (answer.Status == HttpStatusCode.Unauthorized) return;
             Assert.True(answer.Status == HttpStatusCode.OK, $"unexpected {(int)answer.Status} while waiting for expiry: {answer.Body}");
-            Assert.True(watch.Elapsed < timeout, $"the server still accepted the access token {watch.Elapsed} after it was used, past its {api.Lifetimes.AccessToken} lifetime");
+            Assert.True(
+                watch.Elapsed < timeout,
+                $"the server still accepted the access token {watch.Elapsed} after it was used, past its {api.Lifetimes.AccessToken} lifetime");
             await poll.WaitForNextTickAsync(Ct);
         }
     }

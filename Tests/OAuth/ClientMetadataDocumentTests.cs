@@ -144,7 +144,12 @@ public sealed class ClientMetadataDocumentTests(OAuthApiFixture api) : IClassFix
         Assert.Contains("CIMD Test", page.Html);
         Assert.Equal(1, _site.Hits("/client.json"));
 
-        using var answer = await browser.SubmitAsync(page.Form!, OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, "allow", cancellationToken: Ct);
+        using var answer = await browser.SubmitAsync(
+            page.Form!,
+            OAuthApiFixture.DefaultTenant,
+            OAuthApiFixture.DefaultPassword,
+            "allow",
+            cancellationToken: Ct);
         Assert.True(answer.StatusCode == HttpStatusCode.Found, $"POST /authorize: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync(Ct)}");
         var redirect = AuthorizationRedirect.From(answer.Headers.Location!);
         Assert.StartsWith(_redirectUri + "?", redirect.Location.ToString());
@@ -348,7 +353,8 @@ public sealed class TightRegistrationLimitOAuthApiFixture : OAuthApiFixture
     protected override IEnumerable<string> ExtraArguments => ["--OAuth:RegistrationsPerAddressPerMinute=2"];
 }
 
-public sealed class ClientMetadataDocumentLimitTests(TightRegistrationLimitOAuthApiFixture api) : IClassFixture<TightRegistrationLimitOAuthApiFixture>, IAsyncLifetime
+public sealed class ClientMetadataDocumentLimitTests(TightRegistrationLimitOAuthApiFixture api)
+    : IClassFixture<TightRegistrationLimitOAuthApiFixture>, IAsyncLifetime
 {
     private readonly ClientMetadataServer _site = new();
 
@@ -381,7 +387,8 @@ public sealed class ClientMetadataDocumentLimitTests(TightRegistrationLimitOAuth
         Assert.Contains("Too many", pages[2].Alert);
         Assert.Equal(0, _site.Hits("/client-2.json")); // refused before anything was fetched
         // A document this pod already knows is not a new registration: it still opens.
-        var again = await browser.GetAuthorizePageAsync(api.AuthorizeUri(_site.UrlOf("/client-0.json"), redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()),
+        var again = await browser.GetAuthorizePageAsync(
+            api.AuthorizeUri(_site.UrlOf("/client-0.json"), redirect, OAuthApiFixture.NotifyScope, "st", Pkce.Create()),
             TestContext.Current.CancellationToken);
         Assert.NotNull(again.Form);
     }

@@ -28,6 +28,8 @@ public sealed class ClientPruningTests(OAuthApiFixture api) : IClassFixture<OAut
     private async Task<object?> FindAsync(string clientId)
     {
         await using var scope = api.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().FindByClientIdAsync(clientId, TestContext.Current.CancellationToken);
+        return await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().FindByClientIdAsync(
+            clientId,
+            TestContext.Current.CancellationToken);
     }
 }

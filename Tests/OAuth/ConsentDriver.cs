@@ -187,7 +187,9 @@ public sealed partial class ConsentDriver : IDisposable
     [GeneratedRegex(@"(?<name>[A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:""(?<dq>[^""]*)""|'(?<sq>[^']*)'|(?<bare>[^\s""'>]+)))?")]
     private static partial Regex AttributePattern();
 
-    [GeneratedRegex(@"<(?<tag>[a-z][a-z0-9]*)\b[^>]*\brole\s*=\s*[""']?alert[""']?[^>]*>(?<text>.*?)</\k<tag>>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(
+        @"<(?<tag>[a-z][a-z0-9]*)\b[^>]*\brole\s*=\s*[""']?alert[""']?[^>]*>(?<text>.*?)</\k<tag>>",
+        RegexOptions.Singleline | RegexOptions.IgnoreCase)]
     private static partial Regex AlertPattern();
 
     [GeneratedRegex(@"<[^>]+>")]

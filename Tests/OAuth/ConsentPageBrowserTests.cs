@@ -184,7 +184,9 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
         await using var attacker = await LoopbackSite.StartAsync(); // another port: another origin
         var (_, _, _, authorize) = await NewAuthorizationAsync(site);
         // A control frame from a third origin that sends no framing headers proves frames do render here.
-        var control = site.SetPage("control", "<!doctype html><html lang=en><title>c</title><form method=post><input name=csrf_token value=control></form></html>");
+        var control = site.SetPage(
+            "control",
+            "<!doctype html><html lang=en><title>c</title><form method=post><input name=csrf_token value=control></form></html>");
         var framer = attacker.SetPage("framer", $"""
             <!doctype html><html lang="en"><title>Totally legit</title>
             <iframe id="consent" name="consent" src="{WebUtility.HtmlEncode(authorize.ToString())}" width="800" height="600"></iframe>
@@ -214,9 +216,13 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
             var what = $"{(int)answer.Status} response ({answer.Html[..Math.Min(200, answer.Html.Length)]})";
             Assert.True(answer.Header("Content-Security-Policy").Contains("frame-ancestors 'none'", StringComparison.Ordinal),
                 $"{what}: Content-Security-Policy '{answer.Header("Content-Security-Policy")}'");
-            Assert.True(answer.Header("X-Frame-Options").Equals("DENY", StringComparison.OrdinalIgnoreCase), $"{what}: X-Frame-Options '{answer.Header("X-Frame-Options")}'");
+            Assert.True(
+                answer.Header("X-Frame-Options").Equals("DENY", StringComparison.OrdinalIgnoreCase),
+                $"{what}: X-Frame-Options '{answer.Header("X-Frame-Options")}'");
             Assert.True(answer.Header("Referrer-Policy") == "no-referrer", $"{what}: Referrer-Policy '{answer.Header("Referrer-Policy")}'");
-            Assert.True(answer.Header("Cache-Control").Contains("no-store", StringComparison.Ordinal), $"{what}: Cache-Control '{answer.Header("Cache-Control")}'");
+            Assert.True(
+                answer.Header("Cache-Control").Contains("no-store", StringComparison.Ordinal),
+                $"{what}: Cache-Control '{answer.Header("Cache-Control")}'");
         }
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Unauthorized, HttpStatusCode.BadRequest], new[] { get.Status, wrong.Status, tampered.Status });
     }
@@ -225,7 +231,9 @@ public sealed class ConsentPageBrowserTests(OAuthApiFixture api, ChromiumFixture
     public async Task The_page_is_labelled_titled_and_says_who_is_asking_for_what()
     {
         await using var site = await LoopbackSite.StartAsync();
-        var (client, _, _, authorize) = await NewAuthorizationAsync(site, $"{OAuthApiFixture.NotifyScope} {OAuthApiFixture.EnvReadScope} {OAuthApiFixture.OfflineScope}");
+        var (client, _, _, authorize) = await NewAuthorizationAsync(
+            site,
+            $"{OAuthApiFixture.NotifyScope} {OAuthApiFixture.EnvReadScope} {OAuthApiFixture.OfflineScope}");
         await using var context = await chromium.NewContextAsync(javaScript: true);
         var page = await context.NewPageAsync();
         await page.GotoAsync(authorize.ToString());

@@ -87,7 +87,9 @@ public static class DiscoveryTests
             var result = await api.CallToolRawAsync(bearer: null, "list_channels");
 
             Assert.Equal(HttpStatusCode.Unauthorized, result.Status);
-            Assert.Equal($"Bearer resource_metadata=\"{api.BaseUrl}/.well-known/oauth-protected-resource/mcp\", scope=\"dovecote:notify\"", result.WwwAuthenticate);
+            Assert.Equal(
+                $"Bearer resource_metadata=\"{api.BaseUrl}/.well-known/oauth-protected-resource/mcp\", scope=\"dovecote:notify\"",
+                result.WwwAuthenticate);
         }
 
         [Fact]
@@ -162,21 +164,24 @@ public static class DiscoveryTests
                 response.Headers.WwwAuthenticate.ToString());
         }
 
+        /// <summary>A code exchange at /token for a client that does not exist.</summary>
+        private HttpRequestMessage BogusCodeExchange() => new(HttpMethod.Post, api.BaseUrl + "/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "authorization_code",
+                ["client_id"] = "anyone",
+                ["code"] = "whatever",
+                ["code_verifier"] = "whatever",
+                ["redirect_uri"] = "https://claude.ai/api/mcp/auth_callback",
+            }),
+        };
+
         [Fact]
         public async Task The_token_endpoint_refuses_plain_http_without_x_forwarded_proto()
         {
             using var http = new HttpClient();
-            using var request = new HttpRequestMessage(HttpMethod.Post, api.BaseUrl + "/token")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["grant_type"] = "authorization_code",
-                    ["client_id"] = "anyone",
-                    ["code"] = "whatever",
-                    ["code_verifier"] = "whatever",
-                    ["redirect_uri"] = "https://claude.ai/api/mcp/auth_callback",
-                }),
-            };
+            using var request = BogusCodeExchange();
             request.Headers.Host = new Uri(Origin).Host;
             using var response = await http.SendAsync(request, Ct);
             var body = await response.Content.ReadAsStringAsync(Ct);
@@ -193,17 +198,7 @@ public static class DiscoveryTests
         {
             // Control for the test above: with X-Forwarded-Proto the transport check passes and the (bogus) client is what fails.
             using var http = new HttpClient();
-            using var request = new HttpRequestMessage(HttpMethod.Post, api.BaseUrl + "/token")
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["grant_type"] = "authorization_code",
-                    ["client_id"] = "anyone",
-                    ["code"] = "whatever",
-                    ["code_verifier"] = "whatever",
-                    ["redirect_uri"] = "https://claude.ai/api/mcp/auth_callback",
-                }),
-            };
+            using var request = BogusCodeExchange();
             ThroughProxy(request);
             using var response = await http.SendAsync(request, Ct);
             var body = await response.Content.ReadAsStringAsync(Ct);

@@ -82,8 +82,14 @@ public sealed class GrainKeyEncodingApiTests(OAuthApiFixture api) : IClassFixtur
         {
             Application = new OAuthApplication
             {
-                Id = url, ClientId = url, DisplayName = "Stored Before", ClientType = "public", ConcurrencyToken = "old",
-                RedirectUris = [_redirectUri], RegistrationKind = OAuthRegistrationKinds.Cimd, CreatedAt = DateTimeOffset.UtcNow,
+                Id = url,
+                ClientId = url,
+                DisplayName = "Stored Before",
+                ClientType = "public",
+                ConcurrencyToken = "old",
+                RedirectUris = [_redirectUri],
+                RegistrationKind = OAuthRegistrationKinds.Cimd,
+                CreatedAt = DateTimeOffset.UtcNow,
             },
         });
         await storage.WriteStateAsync("oauth-app", legacyId, legacy);

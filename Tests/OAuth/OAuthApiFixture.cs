@@ -220,7 +220,8 @@ public class OAuthApiFixture : IAsyncLifetime
     /// <summary>One stateless tools/call on /mcp with a bearer token, without the SDK (to see raw statuses and headers).</summary>
     public async Task<McpHttpResult> CallToolRawAsync(string? bearer, string tool, object? arguments = null)
     {
-        var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "tools/call", @params = new { name = tool, arguments = arguments ?? new { } } });
+        var body = JsonSerializer.Serialize(
+            new { jsonrpc = "2.0", id = 1, method = "tools/call", @params = new { name = tool, arguments = arguments ?? new { } } });
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, McpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");

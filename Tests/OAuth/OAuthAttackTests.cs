@@ -21,7 +21,11 @@ public static class OAuthFlows
         var client = await api.RegisterPublicClientAsync(redirect);
         var pkce = Pkce.Create();
         using var browser = api.NewConsentDriver();
-        var result = await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, scope, "s-1", pkce), tenant, password, TestContext.Current.CancellationToken);
+        var result = await browser.AuthorizeAsync(
+            api.AuthorizeUri(client.ClientId, redirect, scope, "s-1", pkce),
+            tenant,
+            password,
+            TestContext.Current.CancellationToken);
         Assert.NotNull(result.Code);
         return new SignedIn(client, redirect, await api.RedeemCodeAsync(client.ClientId, result.Code, pkce.Verifier, redirect));
     }
@@ -45,6 +49,11 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var redirect = $"http://127.0.0.1:{FreePorts.Next()}/callback";
         return (await api.RegisterPublicClientAsync(redirect), redirect);
     }
+
+    /// <summary>The default tenant signs in and allows: the authorization code the client gets at its redirect URI.</summary>
+    private async Task<string> DefaultTenantCodeAsync(ConsentDriver browser, RegisteredClient client, string redirect, Pkce pkce) =>
+        (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
+            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
 
     private static Uri WithQuery(Uri uri, string name, string? value)
     {
@@ -81,8 +90,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var (client, redirect) = await RegisterAsync();
         var pkce = Pkce.Create();
         using var browser = api.NewConsentDriver();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
 
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
@@ -102,8 +110,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var (client, redirect) = await RegisterAsync();
         var pkce = Pkce.Create();
         using var browser = api.NewConsentDriver();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
         var first = await api.RedeemCodeAsync(client.ClientId, code, pkce.Verifier, redirect);
         var accessToken = first.GetProperty("access_token").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await api.CallToolRawAsync(accessToken, "list_channels")).Status);
@@ -127,7 +134,14 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
     {
         var (client, redirect) = await RegisterAsync();
         using var browser = api.NewConsentDriver();
-        foreach (var attempt in new[] { "https://evil.example/callback", redirect.Replace("/callback", "/other"), redirect.Replace("127.0.0.1", "localhost"), redirect + "?next=https://evil.example" })
+        string[] attempts =
+        [
+            "https://evil.example/callback",
+            redirect.Replace("/callback", "/other"),
+            redirect.Replace("127.0.0.1", "localhost"),
+            redirect + "?next=https://evil.example",
+        ];
+        foreach (var attempt in attempts)
         {
             var page = await browser.GetAuthorizePageAsync(api.AuthorizeUri(client.ClientId, attempt, OAuthApiFixture.NotifyScope, "st", Pkce.Create()), Ct);
             Assert.True(page.Status == HttpStatusCode.BadRequest, $"{attempt}: {(int)page.Status}");
@@ -138,8 +152,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
 
         // A code issued for one redirect URI cannot be redeemed with another.
         var pkce = Pkce.Create();
-        var code = (await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "st", pkce),
-            OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct)).Code!;
+        var code = await DefaultTenantCodeAsync(browser, client, redirect, pkce);
         var (status, json) = await api.PostTokenAsync(new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
@@ -205,7 +218,10 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var channels = listed.Message!.Value.GetProperty("result").GetProperty("structuredContent").GetProperty("channels");
         Assert.Equal([OAuthApiFixture.AcmeChannel], channels.EnumerateArray().Select(c => c.GetProperty("id").GetString()!).ToArray());
 
-        var sent = await api.CallToolRawAsync(acme.AccessToken, "send_notification", new { channel = OAuthApiFixture.SeededChannel, message = "cross-tenant", wait_seconds = 0 });
+        var sent = await api.CallToolRawAsync(
+            acme.AccessToken,
+            "send_notification",
+            new { channel = OAuthApiFixture.SeededChannel, message = "cross-tenant", wait_seconds = 0 });
         var result = sent.Message!.Value.GetProperty("result");
         Assert.True(result.GetProperty("isError").GetBoolean(), sent.Body);
         Assert.Contains("does not exist", sent.Body);
@@ -225,7 +241,10 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
 
         // Other tools still work with the same token; a token with the scope reads the profile.
         Assert.Equal(HttpStatusCode.OK, (await api.CallToolRawAsync(session.AccessToken, "list_channels")).Status);
-        var wider = await api.SignInAsync(OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, $"{OAuthApiFixture.NotifyScope} {OAuthApiFixture.EnvReadScope}");
+        var wider = await api.SignInAsync(
+            OAuthApiFixture.DefaultTenant,
+            OAuthApiFixture.DefaultPassword,
+            $"{OAuthApiFixture.NotifyScope} {OAuthApiFixture.EnvReadScope}");
         var read = await api.CallToolRawAsync(wider.AccessToken, "get_env", new { profile = OAuthApiFixture.EnvProfile });
         Assert.Equal(HttpStatusCode.OK, read.Status);
         Assert.Contains(OAuthApiFixture.EnvValues.Values.First(), read.Body);
@@ -260,7 +279,10 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
     public async Task Tokens_carry_the_tenant_and_the_audit_trail_names_the_client()
     {
         var session = await api.SignInAsync(OAuthApiFixture.AcmeTenant, OAuthApiFixture.AcmePassword);
-        await api.CallToolRawAsync(session.AccessToken, "send_notification", new { channel = OAuthApiFixture.AcmeChannel, message = "audited", wait_seconds = 0 });
+        await api.CallToolRawAsync(
+            session.AccessToken,
+            "send_notification",
+            new { channel = OAuthApiFixture.AcmeChannel, message = "audited", wait_seconds = 0 });
 
         var events = await api.Admin.GetFromJsonAsync<JsonElement>($"/admin/tenants/{OAuthApiFixture.AcmeTenant}/audit", Ct);
         var mine = events.EnumerateArray().Where(e => e.GetProperty("actor").GetString() == $"oauth:{session.Client.ClientId}")
@@ -285,6 +307,8 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_grant", json.GetProperty("error").GetString());
         var events = await api.Admin.GetFromJsonAsync<JsonElement>($"/admin/tenants/{OAuthApiFixture.DefaultTenant}/audit", Ct);
-        Assert.Contains(events.EnumerateArray(), e => e.GetProperty("action").GetString() == "oauth.revoke" && e.GetProperty("target").GetString() == session.Client.ClientId);
+        Assert.Contains(
+            events.EnumerateArray(),
+            e => e.GetProperty("action").GetString() == "oauth.revoke" && e.GetProperty("target").GetString() == session.Client.ClientId);
     }
 }

@@ -111,7 +111,9 @@ public static class RegistrationTests
             Assert.Equal(0, client.Json.GetProperty("client_secret_expires_at").GetInt64());
             Assert.True(client.Json.GetProperty("client_id_issued_at").GetInt64() > 1_600_000_000);
             Assert.Equal(authMethod, client.Json.GetProperty("token_endpoint_auth_method").GetString());
-            Assert.Equal([Clients.ClaudeAiCallback, Clients.ClaudeComCallback], client.Json.GetProperty("redirect_uris").EnumerateArray().Select(u => u.GetString()));
+            Assert.Equal(
+                [Clients.ClaudeAiCallback, Clients.ClaudeComCallback],
+                client.Json.GetProperty("redirect_uris").EnumerateArray().Select(u => u.GetString()));
             Assert.Equal(["authorization_code", "refresh_token"], client.Json.GetProperty("grant_types").EnumerateArray().Select(u => u.GetString()));
             Assert.Equal(["code"], client.Json.GetProperty("response_types").EnumerateArray().Select(u => u.GetString()));
             Assert.Equal("Claude", client.Json.GetProperty("client_name").GetString());
@@ -125,7 +127,14 @@ public static class RegistrationTests
             Assert.Equal(api.BaseUrl, redirect.Iss);
             Assert.NotNull(redirect.Code);
 
-            var (status, tokens) = await Clients.RedeemAsync($"{api.BaseUrl}/token", authMethod, client.ClientId, client.ClientSecret, redirect.Code!, pkce.Verifier, Clients.ClaudeComCallback);
+            var (status, tokens) = await Clients.RedeemAsync(
+                $"{api.BaseUrl}/token",
+                authMethod,
+                client.ClientId,
+                client.ClientSecret,
+                redirect.Code!,
+                pkce.Verifier,
+                Clients.ClaudeComCallback);
             Clients.AssertTokens(status, tokens);
 
             var call = await api.CallToolRawAsync(tokens.GetProperty("access_token").GetString(), "list_channels");
@@ -145,7 +154,14 @@ public static class RegistrationTests
             var redirect = await browser.AuthorizeAsync(api.AuthorizeUri(client.ClientId, Clients.ClaudeAiCallback, Clients.Scope, "st", pkce),
                 OAuthApiFixture.DefaultTenant, OAuthApiFixture.DefaultPassword, Ct);
 
-            var (status, json) = await Clients.RedeemAsync($"{api.BaseUrl}/token", sentAs, client.ClientId, "wrong-" + client.ClientSecret, redirect.Code!, pkce.Verifier, Clients.ClaudeAiCallback);
+            var (status, json) = await Clients.RedeemAsync(
+                $"{api.BaseUrl}/token",
+                sentAs,
+                client.ClientId,
+                "wrong-" + client.ClientSecret,
+                redirect.Code!,
+                pkce.Verifier,
+                Clients.ClaudeAiCallback);
 
             Assert.True(status is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest, $"POST /token with a wrong secret: {(int)status} {json}");
             Assert.Equal("invalid_client", json.GetProperty("error").GetString());
@@ -183,7 +199,9 @@ public static class RegistrationTests
             var client = await api.RegisterClientAsync(Clients.ClaudeCode($"http://127.0.0.1:{port}/callback"));
             using var browser = api.NewConsentDriver();
 
-            var page = await browser.GetAuthorizePageAsync(api.AuthorizeUri(client.ClientId, template.Replace("{port}", port.ToString()), Clients.Scope, "st", Pkce.Create()), Ct);
+            var page = await browser.GetAuthorizePageAsync(
+                api.AuthorizeUri(client.ClientId, template.Replace("{port}", port.ToString()), Clients.Scope, "st", Pkce.Create()),
+                Ct);
 
             Assert.True(page.Status == HttpStatusCode.BadRequest, $"{(int)page.Status}: {page.Html}");
             Assert.Null(page.Response.Headers.Location);
@@ -448,7 +466,9 @@ public static class RegistrationTests
 
             using var audit = await api.Admin.GetAsync("/admin/audit", Ct);
             var events = JsonDocument.Parse(await audit.Content.ReadAsStringAsync(Ct)).RootElement.EnumerateArray();
-            Assert.Contains(events, e => e.GetProperty("action").GetString() == "oauth.client.register" && e.GetProperty("target").GetString() == client.ClientId);
+            Assert.Contains(
+                events,
+                e => e.GetProperty("action").GetString() == "oauth.client.register" && e.GetProperty("target").GetString() == client.ClientId);
         }
     }
 }

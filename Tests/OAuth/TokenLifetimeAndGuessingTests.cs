@@ -38,8 +38,12 @@ public sealed class RefreshReplayTests(NoRefreshLeewayOAuthApiFixture api) : ICl
         Assert.Equal(HttpStatusCode.BadRequest, (await api.RefreshAsync(session, newRefresh)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.CallToolRawAsync(newAccess, "list_channels")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await api.CallToolRawAsync(session.AccessToken, "list_channels")).Status);
-        var grants = await api.Admin.GetFromJsonAsync<JsonElement>($"/admin/tenants/{OAuthApiFixture.DefaultTenant}/grants", TestContext.Current.CancellationToken);
-        Assert.Equal("revoked", grants.EnumerateArray().Single(g => g.GetProperty("client_id").GetString() == session.Client.ClientId).GetProperty("status").GetString());
+        var grants = await api.Admin.GetFromJsonAsync<JsonElement>(
+            $"/admin/tenants/{OAuthApiFixture.DefaultTenant}/grants",
+            TestContext.Current.CancellationToken);
+        Assert.Equal(
+            "revoked",
+            grants.EnumerateArray().Single(g => g.GetProperty("client_id").GetString() == session.Client.ClientId).GetProperty("status").GetString());
     }
 }
 

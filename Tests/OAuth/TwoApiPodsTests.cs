@@ -72,7 +72,10 @@ public sealed class TwoApiPodsTests : IAsyncLifetime
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/mcp")
         {
-            Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_channels","arguments":{}}}""", System.Text.Encoding.UTF8, "application/json"),
+            Content = new StringContent(
+                """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_channels","arguments":{}}}""",
+                System.Text.Encoding.UTF8,
+                "application/json"),
         };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Add("MCP-Protocol-Version", "2025-11-25");

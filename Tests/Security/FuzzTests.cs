@@ -32,20 +32,14 @@ public sealed class FuzzTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _telegram.StartAsync();
-        _app = DovecoteApi.Create(
-        [
-            "--urls=http://127.0.0.1:0",
-            $"--DOVECOTE_DATA_DIR={_dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePorts.Next()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePorts.Next()}",
+        _app = DovecoteApi.Create(LoopbackApiArguments.For(
+            _dataDirectory,
             $"--DOVECOTE_API_KEYS={ApiKey}",
             $"--ADMIN_TOKEN={AdminToken}",
             "--OAUTH_PASSWORD=fuzz-password-123",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
             $"--TELEGRAM_API_BASE_URL={_telegram.BaseUrl}",
-            "--Logging:LogLevel:Default=Warning",
-            """--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:fuzz-token","chatId":"4242"}]""",
-        ]);
+            """--TELEGRAM_INSTANCES=[{"id":"phone","botToken":"123456:fuzz-token","chatId":"4242"}]"""));
         _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(_errors);
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
@@ -122,15 +116,22 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             string[] tools = ["send_notification", "list_channels", "get_delivery_status", "get_env", "nope", ""];
             var arguments = new JsonObject();
-            foreach (var name in Pick(random, ["channel", "channels", "message", "title", "url", "priority", "format", "idempotency_key", "wait_seconds", "delivery_id", "profile", "extra"], random.Next(6)))
-                arguments[name] = name == "wait_seconds" ? random.Next(3) - 1 : name == "channel" && random.Next(2) == 0 ? "telegram-phone" : RandomValue(random, depth: 0);
+            foreach (var name in Pick(
+                random,
+                ["channel", "channels", "message", "title", "url", "priority", "format", "idempotency_key", "wait_seconds", "delivery_id", "profile", "extra"],
+                random.Next(6)))
+                arguments[name] = name == "wait_seconds" ? random.Next(3) - 1
+                    : name == "channel" && random.Next(2) == 0 ? "telegram-phone"
+                    : RandomValue(random, depth: 0);
             string[] methods = ["tools/call", "tools/call", "tools/call", "tools/list", "initialize", "ping", "resources/list", "nonsense/x"];
             var envelope = new JsonObject
             {
                 ["jsonrpc"] = random.Next(20) == 0 ? "1.0" : "2.0",
                 ["id"] = random.Next(10) == 0 ? RandomValue(random, 0) : random.Next(1_000_000),
                 ["method"] = methods[random.Next(methods.Length)],
-                ["params"] = random.Next(10) == 0 ? RandomValue(random, 0) : new JsonObject { ["name"] = tools[random.Next(tools.Length)], ["arguments"] = arguments },
+                ["params"] = random.Next(10) == 0
+                    ? RandomValue(random, 0)
+                    : new JsonObject { ["name"] = tools[random.Next(tools.Length)], ["arguments"] = arguments },
             };
             body = envelope.ToJsonString();
         }
@@ -144,21 +145,66 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             case 0:
                 var metadata = new JsonObject();
-                foreach (var name in Pick(random, ["client_name", "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "scope", "client_uri", "logo_uri", "contacts", "software_id"], random.Next(7)))
-                    metadata[name] = name == "redirect_uris" && random.Next(2) == 0 ? new JsonArray("http://127.0.0.1/cb", RandomString(random)) : RandomValue(random, 0);
-                return new FuzzRequest(HttpMethod.Post, "/register", random.Next(6) == 0 ? Mutate(random, metadata.ToJsonString()) : metadata.ToJsonString(), "application/json", null);
+                foreach (var name in Pick(
+                    random,
+                    [
+                        "client_name", "redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "scope", "client_uri",
+                        "logo_uri", "contacts", "software_id",
+                    ],
+                    random.Next(7)))
+                    metadata[name] = name == "redirect_uris" && random.Next(2) == 0
+                        ? new JsonArray("http://127.0.0.1/cb", RandomString(random))
+                        : RandomValue(random, 0);
+                return new FuzzRequest(
+                    HttpMethod.Post,
+                    "/register",
+                    random.Next(6) == 0 ? Mutate(random, metadata.ToJsonString()) : metadata.ToJsonString(),
+                    "application/json",
+                    null);
             case 1:
-                return new FuzzRequest(HttpMethod.Post, "/token", Form(random, ["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier", "refresh_token", "resource", "scope"]),
-                    "application/x-www-form-urlencoded", null);
+                return new FuzzRequest(
+                    HttpMethod.Post,
+                    "/token",
+                    Form(random, ["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier", "refresh_token", "resource", "scope"]),
+                    "application/x-www-form-urlencoded",
+                    null);
             case 2:
-                return new FuzzRequest(HttpMethod.Get, "/authorize?" + Form(random, ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource"]), null, null, null);
+                return new FuzzRequest(
+                    HttpMethod.Get,
+                    "/authorize?" + Form(random, [
+                        "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "resource",
+                    ]),
+                    null,
+                    null,
+                    null);
             case 3:
-                return new FuzzRequest(HttpMethod.Post, "/authorize", Form(random, ["tenant", "password", "csrf", "decision", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "scope"]),
-                    "application/x-www-form-urlencoded", null);
+                return new FuzzRequest(
+                    HttpMethod.Post,
+                    "/authorize",
+                    Form(
+                        random,
+                        [
+                            "tenant", "password", "csrf", "decision", "client_id", "redirect_uri", "response_type", "code_challenge",
+                            "code_challenge_method", "scope",
+                        ]),
+                    "application/x-www-form-urlencoded",
+                    null);
             case 4:
-                return new FuzzRequest(HttpMethod.Post, "/revoke", Form(random, ["token", "token_type_hint", "client_id", "client_secret"]), "application/x-www-form-urlencoded", null);
+                return new FuzzRequest(
+                    HttpMethod.Post,
+                    "/revoke",
+                    Form(random, ["token", "token_type_hint", "client_id", "client_secret"]),
+                    "application/x-www-form-urlencoded",
+                    null);
             default:
-                string[] paths = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration", "/.well-known/oauth-protected-resource/mcp", "/.well-known/jwks", "/.well-known/" + RandomToken(random, 8)];
+                string[] paths =
+                [
+                    "/.well-known/oauth-authorization-server",
+                    "/.well-known/openid-configuration",
+                    "/.well-known/oauth-protected-resource/mcp",
+                    "/.well-known/jwks",
+                    "/.well-known/" + RandomToken(random, 8),
+                ];
                 return new FuzzRequest(HttpMethod.Get, paths[random.Next(paths.Length)], null, null, null);
         }
     }
@@ -177,16 +223,30 @@ public sealed class FuzzTests : IAsyncLifetime
         ];
         HttpMethod[] methods = [HttpMethod.Put, HttpMethod.Get, HttpMethod.Post, HttpMethod.Delete];
         var body = new JsonObject();
-        foreach (var name in Pick(random, ["displayName", "password", "type", "name", "enabled", "settings", "rateLimit", "values", "deliveryId", "grant_id", "tenant"], random.Next(6)))
+        foreach (var name in Pick(
+            random,
+            ["displayName", "password", "type", "name", "enabled", "settings", "rateLimit", "values", "deliveryId", "grant_id", "tenant"],
+            random.Next(6)))
             body[name] = name switch
             {
                 "type" => random.Next(2) == 0 ? "telegram" : RandomString(random),
-                "settings" when random.Next(2) == 0 => new JsonObject { ["botToken"] = "1:" + RandomToken(random, 10), ["chatId"] = RandomValue(random, 1), ["webhookUrl"] = RandomValue(random, 1), ["url"] = "https://example.com/" + RandomToken(random, 4), ["secret"] = RandomValue(random, 1) },
+                "settings" when random.Next(2) == 0 => new JsonObject
+                {
+                    ["botToken"] = "1:" + RandomToken(random, 10),
+                    ["chatId"] = RandomValue(random, 1),
+                    ["webhookUrl"] = RandomValue(random, 1),
+                    ["url"] = "https://example.com/" + RandomToken(random, 4),
+                    ["secret"] = RandomValue(random, 1),
+                },
                 "values" when random.Next(2) == 0 => new JsonObject { [RandomString(random)] = RandomString(random) },
                 _ => RandomValue(random, 0),
             };
-        return new FuzzRequest(methods[random.Next(methods.Length)], paths[random.Next(paths.Length)], random.Next(8) == 0 ? Mutate(random, body.ToJsonString()) : body.ToJsonString(),
-            "application/json", random.Next(10) == 0 ? RandomToken(random, 40) : AdminToken);
+        return new FuzzRequest(
+            methods[random.Next(methods.Length)],
+            paths[random.Next(paths.Length)],
+            random.Next(8) == 0 ? Mutate(random, body.ToJsonString()) : body.ToJsonString(),
+            "application/json",
+            random.Next(10) == 0 ? RandomToken(random, 40) : AdminToken);
     }
 
     private static JsonNode? RandomValue(Random random, int depth) => random.Next(depth > 2 ? 6 : 9) switch
@@ -299,7 +359,8 @@ public sealed class FuzzTests : IAsyncLifetime
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 // The SDK logs the JSON-RPC error it answers for an unknown tool name (-32602) as an error; it is answered.
-                if (logLevel >= LogLevel.Error && exception is not ModelContextProtocol.McpProtocolException { ErrorCode: ModelContextProtocol.McpErrorCode.InvalidParams })
+                if (logLevel >= LogLevel.Error
+                    && exception is not ModelContextProtocol.McpProtocolException { ErrorCode: ModelContextProtocol.McpErrorCode.InvalidParams })
                     log.Entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception?.GetType().Name}: {exception?.Message}");
             }
         }

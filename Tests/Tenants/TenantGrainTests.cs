@@ -222,7 +222,9 @@ public sealed class TenantGrainTests(GrainClusterFixture fx)
         var hashForms = new[] { hash, System.Text.Json.JsonSerializer.Serialize(hash)[1..^1] }; // raw and JSON-escaped ('+' → \u002B)
         var stored = fx.StoredText();
         Assert.DoesNotContain(stored, row => row.Text.Contains(secret, StringComparison.Ordinal));
-        var tenantRow = Assert.Single(stored, r => r.Key.StartsWith("state/", StringComparison.Ordinal) && r.Key.EndsWith($"/tenant/{tenant}", StringComparison.Ordinal));
+        var tenantRow = Assert.Single(
+            stored,
+            r => r.Key.StartsWith("state/", StringComparison.Ordinal) && r.Key.EndsWith($"/tenant/{tenant}", StringComparison.Ordinal));
         Assert.Contains(keyId, tenantRow.Text); // the key is listed ...
         Assert.DoesNotContain(hashForms, tenantRow.Text.Contains); // ... without its hash, which only the key grain holds
         var keyRow = Assert.Single(stored, r => r.Key.EndsWith($"/apikey/{keyId}", StringComparison.Ordinal));
@@ -294,7 +296,9 @@ public sealed class TenantGrainTests(GrainClusterFixture fx)
         await grain.UpsertAsync("Acme", null);
 
         await grain.SetEnvProfileAsync("full", Enumerable.Range(0, 100).ToDictionary(i => $"V{i}", i => "x"));
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => grain.SetEnvProfileAsync("over", Enumerable.Range(0, 101).ToDictionary(i => $"V{i}", i => "x")));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => grain.SetEnvProfileAsync(
+            "over",
+            Enumerable.Range(0, 101).ToDictionary(i => $"V{i}", i => "x")));
 
         Assert.Contains("at most 100 values", error.Message);
     }

@@ -305,8 +305,26 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         var failedBefore = calls.Count(c => !c.Acked && c.End < kill);
         var failedAfter = calls.Count(c => !c.Acked && c.End >= kill);
 
+        // Duplicates: every text is unique, so a second arrival of one is a duplicate; the same webhook id again is a redelivery of one
+        // accepted message, a new webhook id is a second accept of the same call (an Api retry after a lost answer).
+        long deliveries = 0, sameId = 0, otherId = 0, unackedDelivered = 0;
+        void CountArrivals()
+        {
+            (deliveries, sameId, otherId, unackedDelivered) = (0, 0, 0, 0);
+            foreach (var call in calls)
+            {
+                var ids = Recorder.Deliveries(call.Text);
+                if (ids.Count == 0) continue;
+                deliveries += ids.Count;
+                var distinct = ids.Distinct().Count();
+                sameId += ids.Count - distinct;
+                otherId += distinct - 1;
+                if (!call.Acked) unackedDelivered++;
+            }
+        }
+        CountArrivals();
         var (drain, missing) = await WaitDeliveredAsync(run.AckedTexts(), TimeSpan.FromSeconds(90));
-        var (deliveries, sameId, otherId, unackedDelivered) = CountArrivals(calls); // once everything is in
+        if (drain > 0 || missing.Count > 0) CountArrivals(); // arrivals counted again once everything is in
 
         PrintErrors("failover", calls);
         var duplicates = sameId + otherId;
@@ -333,26 +351,6 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine();
         Console.WriteLine($"acknowledged sends per 2 s, from 4 s before the kill: {timeline}");
         Console.WriteLine($"load ran {PostKillSeconds} s past the kill; the replacement silo was started 8 s after it");
-    }
-
-    /// <summary>
-    /// Every text is unique, so a second arrival of one is a duplicate: the same webhook id again is a redelivery of one
-    /// accepted message, a new webhook id a second accept of the same call (an Api retry after a lost answer).
-    /// </summary>
-    private (long Deliveries, long SameId, long OtherId, long UnackedDelivered) CountArrivals(IEnumerable<Call> calls)
-    {
-        long deliveries = 0, sameId = 0, otherId = 0, unackedDelivered = 0;
-        foreach (var call in calls)
-        {
-            var ids = Recorder.Deliveries(call.Text);
-            if (ids.Count == 0) continue;
-            deliveries += ids.Count;
-            var distinct = ids.Distinct().Count();
-            sameId += ids.Count - distinct;
-            otherId += distinct - 1;
-            if (!call.Acked) unackedDelivered++;
-        }
-        return (deliveries, sameId, otherId, unackedDelivered);
     }
 
     private static void PrintLoggedExceptions()
@@ -461,7 +459,9 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         var start = Now;
         var body = JsonSerializer.Serialize(new
         {
-            jsonrpc = "2.0", id = 1, method = "tools/call",
+            jsonrpc = "2.0",
+            id = 1,
+            method = "tools/call",
             @params = new { name = "send_notification", arguments = new { channel, message = text, wait_seconds = 0 } },
         });
         try

@@ -40,21 +40,38 @@ public static class McpLoad
         using (TenantContext.Enter("default"))
             for (var c = 0; c < Channels; c++)
                 await grains.GetGrain<IChannelGrain>(GrainKeys.Channel("default", $"bench-{c}"))
-                    .ConfigureAsync(new ChannelConfig($"bench-{c}", true, new WebhookSettings($"{receiver.Url}/bench-{c}", "whsec_" + Convert.ToBase64String(new byte[32])), new RateLimitPolicy(10_000, 10_000)));
+                    .ConfigureAsync(new ChannelConfig(
+                        $"bench-{c}",
+                        true,
+                        new WebhookSettings($"{receiver.Url}/bench-{c}", "whsec_" + Convert.ToBase64String(new byte[32])),
+                        new RateLimitPolicy(10_000, 10_000)));
 
-        Console.WriteLine($"MCP load, {Environment.ProcessorCount} cores, {connections} connections, {seconds} s each, client and server in one process on loopback");
+        Console.WriteLine(
+            $"MCP load, {Environment.ProcessorCount} cores, {connections} connections, {seconds} s each, client and server in one process on loopback");
         Console.WriteLine("| tool | calls/s | p50 ms | p99 ms | errors |");
         Console.WriteLine("|---|---|---|---|---|");
-        await MeasureAsync("no-op (test_simple_text)", $"{baseUrl}{ConformanceEndpoint.Route}", _ => """{"name":"test_simple_text","arguments":{}}""", ApiKey, seconds, connections);
-        await MeasureAsync("send_notification (wait_seconds 0)", $"{baseUrl}/mcp",
-            i => $$$"""{"name":"send_notification","arguments":{"channel":"bench-{{{i % Channels}}}","message":"load test {{{i}}}","wait_seconds":0}}""", ApiKey, seconds, connections);
+        await MeasureAsync(
+            "no-op (test_simple_text)",
+            $"{baseUrl}{ConformanceEndpoint.Route}",
+            _ => """{"name":"test_simple_text","arguments":{}}""",
+            ApiKey,
+            seconds,
+            connections);
+        await MeasureAsync(
+            "send_notification (wait_seconds 0)",
+            $"{baseUrl}/mcp",
+            i => $$$"""{"name":"send_notification","arguments":{"channel":"bench-{{{i % Channels}}}","message":"load test {{{i}}}","wait_seconds":0}}""",
+            ApiKey,
+            seconds,
+            connections);
 
         var (accessToken, signIn) = await OAuthSignIn.TimeAsync(baseUrl, rounds: 20);
         const string listChannels = """{"name":"list_channels","arguments":{}}""";
         await MeasureAsync("list_channels, API key", $"{baseUrl}/mcp", _ => listChannels, ApiKey, seconds, connections);
         await MeasureAsync("list_channels, OAuth access token", $"{baseUrl}/mcp", _ => listChannels, accessToken, seconds, connections);
         Console.WriteLine();
-        Console.WriteLine($"OAuth sign-in (register, consent page, password, code, token; sequential, 20 rounds): mean {signIn.Mean:F1} ms, max {signIn.Max:F1} ms");
+        Console.WriteLine(
+            $"OAuth sign-in (register, consent page, password, code, token; sequential, 20 rounds): mean {signIn.Mean:F1} ms, max {signIn.Max:F1} ms");
 
         await app.StopAsync();
         await app.DisposeAsync();
@@ -93,7 +110,8 @@ public static class McpLoad
             }
         }));
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        Console.WriteLine($"| {label} | {all.Length / stopwatch.Elapsed.TotalSeconds:N0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} | {errors} |");
+        Console.WriteLine(
+            $"| {label} | {all.Length / stopwatch.Elapsed.TotalSeconds:N0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} | {errors} |");
     }
 
     private static int FreePort()

@@ -29,11 +29,17 @@ public static partial class OAuthSignIn
 
     private static async Task<string> SignInAsync(string baseUrl)
     {
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(baseUrl) };
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = new Uri(baseUrl),
+        };
         const string redirect = "http://127.0.0.1:9/callback";
         using var registered = await http.PostAsync("/register", new StringContent(
-            JsonSerializer.Serialize(new { client_name = "bench", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }), Encoding.UTF8, "application/json"));
-        var clientId = JsonDocument.Parse(await registered.EnsureSuccessStatusCode().Content.ReadAsStringAsync()).RootElement.GetProperty("client_id").GetString()!;
+            JsonSerializer.Serialize(new { client_name = "bench", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }),
+            Encoding.UTF8,
+            "application/json"));
+        var clientId = JsonDocument.Parse(await registered.EnsureSuccessStatusCode().Content.ReadAsStringAsync())
+            .RootElement.GetProperty("client_id").GetString()!;
 
         var verifier = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var challenge = Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));

@@ -83,7 +83,9 @@ var deliveredFrom = Stopwatch.StartNew();
 await MeasureAsync($"accepts into {channelCount:N0} channels, delivering", messages, i => many[i % channelCount]);
 await receiver.WaitForAsync(messages, TimeSpan.FromMinutes(5));
 deliveredFrom.Stop();
-Console.WriteLine($"| delivered across {channelCount:N0} channels (first accept to last receipt) | {messages:N0} | {deliveredFrom.Elapsed.TotalSeconds:F2} | {messages / deliveredFrom.Elapsed.TotalSeconds:N0} | |");
+Console.WriteLine(
+    $"| delivered across {channelCount:N0} channels (first accept to last receipt) | {messages:N0} | "
+    + $"{deliveredFrom.Elapsed.TotalSeconds:F2} | {messages / deliveredFrom.Elapsed.TotalSeconds:N0} | |");
 
 await host.StopAsync();
 Directory.Delete(dataDirectory, recursive: true);

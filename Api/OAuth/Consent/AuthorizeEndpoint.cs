@@ -4,7 +4,6 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
-using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -32,7 +31,10 @@ public static class AuthorizeEndpoint
         ConsentPage.ApplySecurityHeaders(http.Response, redirect?.GetLeftPart(UriPartial.Authority));
 
         if (request is null || redirect is null)
-            return ConsentPage.Problem("This sign-in link is not valid", "This page is reached from an app's Connect button, not directly.", StatusCodes.Status400BadRequest);
+            return ConsentPage.Problem(
+                "This sign-in link is not valid",
+                "This page is reached from an app's Connect button, not directly.",
+                StatusCodes.Status400BadRequest);
 
         var application = await applications.FindByClientIdAsync(request.ClientId!, http.RequestAborted)
             ?? throw new InvalidOperationException("OpenIddict validated a client that does not exist");
@@ -40,7 +42,10 @@ public static class AuthorizeEndpoint
             ClientName: await applications.GetDisplayNameAsync(application, http.RequestAborted) ?? request.ClientId!,
             RedirectHost: redirect.IsDefaultPort ? redirect.Host : $"{redirect.Host}:{redirect.Port}",
             Scopes: SignInService.GrantedScopes(request),
-            Parameters: request.GetParameters().Where(p => !PageFields.Contains(p.Key)).Select(p => KeyValuePair.Create(p.Key, (string?)p.Value ?? "")).ToList(),
+            Parameters: request.GetParameters()
+                .Where(p => !PageFields.Contains(p.Key))
+                .Select(p => KeyValuePair.Create(p.Key, (string?)p.Value ?? ""))
+                .ToList(),
             CsrfToken: csrf.Issue(http),
             Tenant: (string?)request[TenantField] ?? "default",
             Error: null);
@@ -48,7 +53,10 @@ public static class AuthorizeEndpoint
         if (HttpMethods.IsGet(http.Request.Method)) return ConsentPage.Render(view, StatusCodes.Status200OK);
 
         if (!csrf.IsValid(http, (string?)request[ConsentCsrf.FieldName]))
-            return ConsentPage.Problem("This form has expired", "The form expired or was changed on the way. Go back to the app and connect again.", StatusCodes.Status400BadRequest);
+            return ConsentPage.Problem(
+                "This form has expired",
+                "The form expired or was changed on the way. Go back to the app and connect again.",
+                StatusCodes.Status400BadRequest);
 
         if ((string?)request[DecisionField] != "allow")
             return await signIn.DenyAsync(http, request);
@@ -67,7 +75,9 @@ public static class AuthorizeEndpoint
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         http.Response.Headers.RetryAfter = seconds.ToString();
-        return ConsentPage.Render(view with { Error = $"Too many wrong passwords. Try again in {(seconds + 59) / 60} minute(s)." }, StatusCodes.Status429TooManyRequests);
+        return ConsentPage.Render(
+            view with { Error = $"Too many wrong passwords. Try again in {(seconds + 59) / 60} minute(s)." },
+            StatusCodes.Status429TooManyRequests);
     }
 }
 
@@ -153,7 +163,10 @@ public sealed class SignInService(
         identity.SetDestinations(_ => [Destinations.AccessToken]);
 
         await audit.RecordAsync(tenant, $"oauth:{request.ClientId}", "oauth.authorize", request.ClientId!, string.Join(' ', scopes), http);
-        return new SignInOutcome.Allowed(Results.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme));
+        return new SignInOutcome.Allowed(Results.SignIn(
+            new ClaimsPrincipal(identity),
+            properties: null,
+            OpenIddictServerAspNetCoreDefaults.AuthenticationScheme));
     }
 
     private async Task<bool> VerifyAsync(string tenant, string password)

@@ -100,7 +100,8 @@ public static class ConsentPage
             html.Append("<input type=\"hidden\" name=\"").Append(h.Encode(name)).Append("\" value=\"").Append(h.Encode(value)).Append("\">");
         html.Append("<input type=\"hidden\" name=\"").Append(ConsentCsrf.FieldName).Append("\" value=\"").Append(h.Encode(view.CsrfToken)).Append("\">");
         html.Append("<label for=\"tenant\">Tenant</label>")
-            .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required value=\"")
+            .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" " +
+                "autocapitalize=\"none\" spellcheck=\"false\" required value=\"")
             .Append(h.Encode(view.Tenant)).Append("\">");
         html.Append("<label for=\"password\">Password</label>")
             .Append("<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>");

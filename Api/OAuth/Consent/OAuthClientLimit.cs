@@ -1,4 +1,3 @@
-using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Dovecote.Api.OAuth.Consent;

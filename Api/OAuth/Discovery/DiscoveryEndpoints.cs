@@ -1,5 +1,4 @@
 using Dovecote.Api.OAuth.Registration;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -33,7 +32,8 @@ public static class DiscoveryEndpoints
     /// Adds registration (when open), client ID metadata documents (when they can be accepted) and the "none" auth method (Claude.ai uses CIMD only
     /// when both are advertised), and drops "openid": this server issues no identity tokens.
     /// </summary>
-    public sealed class AuthorizationServerMetadata(PublicUrl url, IOptions<RegistrationOptions> registration) : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+    public sealed class AuthorizationServerMetadata(PublicUrl url, IOptions<RegistrationOptions> registration)
+        : IOpenIddictServerHandler<HandleConfigurationRequestContext>
     {
         public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
             OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()

@@ -7,8 +7,6 @@ using Dovecote.Api.Security;
 using Dovecote.Grains.Interfaces.OAuth;
 using Dovecote.Grains.Security;
 using Microsoft.AspNetCore;
-using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
@@ -146,7 +144,10 @@ public sealed class ClientMetadataDocuments(
             if (documents.IsFresh(context.ClientId!)) return;
             if (context.Transaction.GetHttpRequest()?.HttpContext is { } http)
             {
-                var decision = await limiter.HitAsync(RegistrationEndpoints.RateLimitBucket, ClusterRateLimiter.ClientKey(http), options.Value.RegistrationPerAddress);
+                var decision = await limiter.HitAsync(
+                    RegistrationEndpoints.RateLimitBucket,
+                    ClusterRateLimiter.ClientKey(http),
+                    options.Value.RegistrationPerAddress);
                 if (!decision.Allowed)
                 {
                     context.Reject(Errors.SlowDown, "Too many new client metadata documents from this address; try again in a minute.");

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dovecote.Grains.Interfaces.OAuth;
-using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Dovecote.Api.OAuth.Registration;
@@ -53,10 +52,13 @@ public sealed record RegistrationError(string Error, string Description)
 public sealed class ClientRegistration(IOpenIddictApplicationManager applications, TimeProvider time, IGrainFactory grains,
     IOptions<RegistrationLimitOptions> limits)
 {
-    private static readonly string[] AuthMethods = [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
+    private static readonly string[] AuthMethods =
+        [ClientAuthenticationMethods.None, ClientAuthenticationMethods.ClientSecretPost, ClientAuthenticationMethods.ClientSecretBasic];
     private static readonly string[] AllowedGrants = [GrantTypes.AuthorizationCode, GrantTypes.RefreshToken];
 
-    /// <summary>Property on the application naming how it was created, one of <see cref="OAuthRegistrationKinds"/>; pruning spares bootstrapped clients.</summary>
+    /// <summary>
+    /// Property on the application naming how it was created, one of <see cref="OAuthRegistrationKinds"/>; pruning spares bootstrapped clients.
+    /// </summary>
     public const string KindProperty = "dovecote_registration";
 
     /// <summary>The whole /register body or metadata document; with the field bounds below, one client's state stays a few KiB.</summary>

@@ -20,7 +20,12 @@ public static class RegistrationEndpoints
         {
             http.Response.Headers.CacheControl = "no-store";
             if (options.Value.Closed)
-                return Results.Json(new { error = "access_denied", error_description = "Registration is closed on this server; the operator provisions clients (POST /admin/bootstrap-client)." },
+                return Results.Json(
+                    new
+                    {
+                        error = "access_denied",
+                        error_description = "Registration is closed on this server; the operator provisions clients (POST /admin/bootstrap-client).",
+                    },
                     statusCode: StatusCodes.Status403Forbidden);
             var decision = await limiter.HitAsync(RateLimitBucket, ClusterRateLimiter.ClientKey(http), oauth.Value.RegistrationPerAddress);
             if (!decision.Allowed) return ClusterRateLimiter.TooMany(decision);
@@ -32,7 +37,12 @@ public static class RegistrationEndpoints
             .MapPost("/bootstrap-client", async (HttpContext http, ClientRegistration registration, IOptions<RegistrationOptions> options, AuditTrail audit) =>
                 options.Value.Closed
                     ? await RegisterAsync(http, registration, audit, OAuthRegistrationKinds.Bootstrap, actor: "admin")
-                    : Results.Json(new { error = "bootstrap_disabled", error_description = "Set ENABLE_CLIENT_BOOTSTRAP=1 to provision clients here (this closes /register)." },
+                    : Results.Json(
+                        new
+                        {
+                            error = "bootstrap_disabled",
+                            error_description = "Set ENABLE_CLIENT_BOOTSTRAP=1 to provision clients here (this closes /register).",
+                        },
                         statusCode: StatusCodes.Status403Forbidden));
         return app;
     }
@@ -55,7 +65,9 @@ public static class RegistrationEndpoints
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or BadHttpRequestException or IOException)
         {
-            return new RegistrationError("invalid_client_metadata", "the body must be a JSON object of client metadata (RFC 7591), sent as application/json").ToResult();
+            return new RegistrationError(
+                "invalid_client_metadata",
+                "the body must be a JSON object of client metadata (RFC 7591), sent as application/json").ToResult();
         }
         if (request is null) return new RegistrationError("invalid_client_metadata", "the body must be a JSON object").ToResult();
         if (ClientRegistration.Validate(request) is { } error) return error.ToResult();

@@ -1,7 +1,5 @@
 using Dovecote.Api.RateLimiting;
 using Microsoft.AspNetCore;
-using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 

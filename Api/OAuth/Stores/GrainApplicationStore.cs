@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
 using Microsoft.IdentityModel.Tokens;
-using OpenIddict.Abstractions;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -26,7 +25,8 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
 
     public async ValueTask CreateAsync(OAuthApplication application, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(application.Id)) application.Id = application.ClientId ?? throw new ArgumentException("An application needs a client_id.", nameof(application));
+        if (string.IsNullOrEmpty(application.Id))
+            application.Id = application.ClientId ?? throw new ArgumentException("An application needs a client_id.", nameof(application));
         if (!Registration.ClientIds.IsWellFormed(application.Id))
             throw new ArgumentException(
                 $"client_id '{application.Id}' is neither \"dvc-\" and 48 hex digits nor a metadata-document URL; it could never be found.",
@@ -65,7 +65,10 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     public IAsyncEnumerable<OAuthApplication> FindByRedirectUriAsync(string uri, CancellationToken cancellationToken) =>
         WhereAsync(a => a.RedirectUris.Contains(uri, StringComparer.Ordinal), cancellationToken);
 
-    public async ValueTask<TResult?> GetAsync<TState, TResult>(Func<IQueryable<OAuthApplication>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) =>
+    public async ValueTask<TResult?> GetAsync<TState, TResult>(
+        Func<IQueryable<OAuthApplication>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) =>
         query((await LoadAllAsync(cancellationToken)).AsQueryable(), state).FirstOrDefault();
 
     public ValueTask<OAuthApplication> InstantiateAsync(CancellationToken cancellationToken) => new(new OAuthApplication());
@@ -82,7 +85,9 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
         foreach (var result in query((await LoadAllAsync(cancellationToken)).AsQueryable(), state)) yield return result;
     }
 
-    private async IAsyncEnumerable<OAuthApplication> WhereAsync(Func<OAuthApplication, bool> predicate, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<OAuthApplication> WhereAsync(
+        Func<OAuthApplication, bool> predicate,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var application in await LoadAllAsync(cancellationToken))
             if (predicate(application)) yield return application;
@@ -99,32 +104,75 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
     public ValueTask<string?> GetClientTypeAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.ClientType);
     public ValueTask<string?> GetConsentTypeAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.ConsentType);
     public ValueTask<string?> GetDisplayNameAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.DisplayName);
-    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDisplayNamesAsync(OAuthApplication application, CancellationToken cancellationToken) => new(ReadCultures(application.DisplayNames));
+    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDisplayNamesAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new(ReadCultures(application.DisplayNames));
     public ValueTask<string?> GetIdAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.Id);
     public ValueTask<JsonWebKeySet?> GetJsonWebKeySetAsync(OAuthApplication application, CancellationToken cancellationToken) =>
         new(application.JsonWebKeySet is { Length: > 0 } json ? JsonWebKeySet.Create(json) : null);
-    public ValueTask<ImmutableArray<string>> GetPermissionsAsync(OAuthApplication application, CancellationToken cancellationToken) => new([.. application.Permissions]);
-    public ValueTask<ImmutableArray<string>> GetPostLogoutRedirectUrisAsync(OAuthApplication application, CancellationToken cancellationToken) => new([.. application.PostLogoutRedirectUris]);
-    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthApplication application, CancellationToken cancellationToken) => new(ReadProperties(application.Properties));
-    public ValueTask<ImmutableArray<string>> GetRedirectUrisAsync(OAuthApplication application, CancellationToken cancellationToken) => new([.. application.RedirectUris]);
-    public ValueTask<ImmutableArray<string>> GetRequirementsAsync(OAuthApplication application, CancellationToken cancellationToken) => new([.. application.Requirements]);
-    public ValueTask<ImmutableDictionary<string, string>> GetSettingsAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.Settings.ToImmutableDictionary(StringComparer.Ordinal));
+    public ValueTask<ImmutableArray<string>> GetPermissionsAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new([.. application.Permissions]);
+    public ValueTask<ImmutableArray<string>> GetPostLogoutRedirectUrisAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new([.. application.PostLogoutRedirectUris]);
+    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new(ReadProperties(application.Properties));
+    public ValueTask<ImmutableArray<string>> GetRedirectUrisAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new([.. application.RedirectUris]);
+    public ValueTask<ImmutableArray<string>> GetRequirementsAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new([.. application.Requirements]);
+    public ValueTask<ImmutableDictionary<string, string>> GetSettingsAsync(OAuthApplication application, CancellationToken cancellationToken) =>
+        new(application.Settings.ToImmutableDictionary(StringComparer.Ordinal));
 
-    public ValueTask SetApplicationTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken) { application.ApplicationType = type; return default; }
-    public ValueTask SetClientIdAsync(OAuthApplication application, string? identifier, CancellationToken cancellationToken) { application.ClientId = identifier; return default; }
-    public ValueTask SetClientSecretAsync(OAuthApplication application, string? secret, CancellationToken cancellationToken) { application.ClientSecret = secret; return default; }
-    public ValueTask SetClientTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken) { application.ClientType = type; return default; }
-    public ValueTask SetConsentTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken) { application.ConsentType = type; return default; }
-    public ValueTask SetDisplayNameAsync(OAuthApplication application, string? name, CancellationToken cancellationToken) { application.DisplayName = name; return default; }
-    public ValueTask SetDisplayNamesAsync(OAuthApplication application, ImmutableDictionary<CultureInfo, string> names, CancellationToken cancellationToken) { application.DisplayNames = WriteCultures(names); return default; }
+    public ValueTask SetApplicationTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken)
+    {
+        application.ApplicationType = type;
+        return default;
+    }
+    public ValueTask SetClientIdAsync(OAuthApplication application, string? identifier, CancellationToken cancellationToken)
+    {
+        application.ClientId = identifier;
+        return default;
+    }
+    public ValueTask SetClientSecretAsync(OAuthApplication application, string? secret, CancellationToken cancellationToken)
+    {
+        application.ClientSecret = secret;
+        return default;
+    }
+    public ValueTask SetClientTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken)
+    {
+        application.ClientType = type;
+        return default;
+    }
+    public ValueTask SetConsentTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken)
+    {
+        application.ConsentType = type;
+        return default;
+    }
+    public ValueTask SetDisplayNameAsync(OAuthApplication application, string? name, CancellationToken cancellationToken)
+    {
+        application.DisplayName = name;
+        return default;
+    }
+    public ValueTask SetDisplayNamesAsync(OAuthApplication application, ImmutableDictionary<CultureInfo, string> names, CancellationToken cancellationToken)
+    {
+        application.DisplayNames = WriteCultures(names);
+        return default;
+    }
     public ValueTask SetJsonWebKeySetAsync(OAuthApplication application, JsonWebKeySet? set, CancellationToken cancellationToken)
     {
         // JsonData keeps the document a set was parsed from; a set built in code is written as its keys.
         application.JsonWebKeySet = set is null ? null : set.JsonData is { Length: > 0 } json ? json : JsonSerializer.Serialize(new { keys = set.Keys });
         return default;
     }
-    public ValueTask SetPermissionsAsync(OAuthApplication application, ImmutableArray<string> permissions, CancellationToken cancellationToken) { application.Permissions = WriteList(permissions); return default; }
-    public ValueTask SetPostLogoutRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken) { application.PostLogoutRedirectUris = WriteList(uris); return default; }
+    public ValueTask SetPermissionsAsync(OAuthApplication application, ImmutableArray<string> permissions, CancellationToken cancellationToken)
+    {
+        application.Permissions = WriteList(permissions);
+        return default;
+    }
+    public ValueTask SetPostLogoutRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken)
+    {
+        application.PostLogoutRedirectUris = WriteList(uris);
+        return default;
+    }
     public ValueTask SetPropertiesAsync(OAuthApplication application, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken)
     {
         application.Properties = WriteProperties(properties);
@@ -133,7 +181,19 @@ public sealed class GrainApplicationStore(IGrainFactory grains, TimeProvider tim
             application.RegistrationKind = kind.GetString()!;
         return default;
     }
-    public ValueTask SetRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken) { application.RedirectUris = WriteList(uris); return default; }
-    public ValueTask SetRequirementsAsync(OAuthApplication application, ImmutableArray<string> requirements, CancellationToken cancellationToken) { application.Requirements = WriteList(requirements); return default; }
-    public ValueTask SetSettingsAsync(OAuthApplication application, ImmutableDictionary<string, string> settings, CancellationToken cancellationToken) { application.Settings = settings.ToDictionary(StringComparer.Ordinal); return default; }
+    public ValueTask SetRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken)
+    {
+        application.RedirectUris = WriteList(uris);
+        return default;
+    }
+    public ValueTask SetRequirementsAsync(OAuthApplication application, ImmutableArray<string> requirements, CancellationToken cancellationToken)
+    {
+        application.Requirements = WriteList(requirements);
+        return default;
+    }
+    public ValueTask SetSettingsAsync(OAuthApplication application, ImmutableDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        application.Settings = settings.ToDictionary(StringComparer.Ordinal);
+        return default;
+    }
 }

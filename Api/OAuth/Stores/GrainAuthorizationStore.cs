@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
-using OpenIddict.Abstractions;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -18,10 +17,17 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
     private IOAuthAuthorizationGrain Grain(string id) => grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(id));
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
-    public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthAuthorization>, IQueryable<TResult>> query, CancellationToken cancellationToken) => throw Unsupported();
-    public ValueTask<TResult?> GetAsync<TState, TResult>(Func<IQueryable<OAuthAuthorization>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) => throw Unsupported();
+    public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthAuthorization>, IQueryable<TResult>> query, CancellationToken cancellationToken) =>
+        throw Unsupported();
+    public ValueTask<TResult?> GetAsync<TState, TResult>(
+        Func<IQueryable<OAuthAuthorization>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) => throw Unsupported();
     public IAsyncEnumerable<OAuthAuthorization> ListAsync(int? count, int? offset, CancellationToken cancellationToken) => throw Unsupported();
-    public IAsyncEnumerable<TResult> ListAsync<TState, TResult>(Func<IQueryable<OAuthAuthorization>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) => throw Unsupported();
+    public IAsyncEnumerable<TResult> ListAsync<TState, TResult>(
+        Func<IQueryable<OAuthAuthorization>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) => throw Unsupported();
 
     public async ValueTask CreateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken)
     {
@@ -106,19 +112,53 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
     // Accessors: in memory only.
 
     public ValueTask<string?> GetApplicationIdAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.ApplicationId);
-    public ValueTask<DateTimeOffset?> GetCreationDateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.CreationDate);
+    public ValueTask<DateTimeOffset?> GetCreationDateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) =>
+        new(authorization.CreationDate);
     public ValueTask<string?> GetIdAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.Id);
-    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(ReadProperties(authorization.Properties));
-    public ValueTask<ImmutableArray<string>> GetScopesAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new([.. authorization.Scopes]);
+    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) =>
+        new(ReadProperties(authorization.Properties));
+    public ValueTask<ImmutableArray<string>> GetScopesAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) =>
+        new([.. authorization.Scopes]);
     public ValueTask<string?> GetStatusAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.Status);
     public ValueTask<string?> GetSubjectAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.Subject);
     public ValueTask<string?> GetTypeAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) => new(authorization.Type);
 
-    public ValueTask SetApplicationIdAsync(OAuthAuthorization authorization, string? identifier, CancellationToken cancellationToken) { authorization.ApplicationId = identifier; return default; }
-    public ValueTask SetCreationDateAsync(OAuthAuthorization authorization, DateTimeOffset? date, CancellationToken cancellationToken) { authorization.CreationDate = date; return default; }
-    public ValueTask SetPropertiesAsync(OAuthAuthorization authorization, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken) { authorization.Properties = WriteProperties(properties); return default; }
-    public ValueTask SetScopesAsync(OAuthAuthorization authorization, ImmutableArray<string> scopes, CancellationToken cancellationToken) { authorization.Scopes = WriteList(scopes); return default; }
-    public ValueTask SetStatusAsync(OAuthAuthorization authorization, string? status, CancellationToken cancellationToken) { authorization.Status = status; return default; }
-    public ValueTask SetSubjectAsync(OAuthAuthorization authorization, string? subject, CancellationToken cancellationToken) { authorization.Subject = subject; return default; }
-    public ValueTask SetTypeAsync(OAuthAuthorization authorization, string? type, CancellationToken cancellationToken) { authorization.Type = type; return default; }
+    public ValueTask SetApplicationIdAsync(OAuthAuthorization authorization, string? identifier, CancellationToken cancellationToken)
+    {
+        authorization.ApplicationId = identifier;
+        return default;
+    }
+    public ValueTask SetCreationDateAsync(OAuthAuthorization authorization, DateTimeOffset? date, CancellationToken cancellationToken)
+    {
+        authorization.CreationDate = date;
+        return default;
+    }
+    public ValueTask SetPropertiesAsync(
+        OAuthAuthorization authorization,
+        ImmutableDictionary<string, JsonElement> properties,
+        CancellationToken cancellationToken)
+    {
+        authorization.Properties = WriteProperties(properties);
+        return default;
+    }
+    public ValueTask SetScopesAsync(OAuthAuthorization authorization, ImmutableArray<string> scopes, CancellationToken cancellationToken)
+    {
+        authorization.Scopes = WriteList(scopes);
+        return default;
+    }
+    public ValueTask SetStatusAsync(OAuthAuthorization authorization, string? status, CancellationToken cancellationToken)
+    {
+        authorization.Status = status;
+        return default;
+    }
+    public ValueTask SetSubjectAsync(OAuthAuthorization authorization, string? subject, CancellationToken cancellationToken)
+    {
+        authorization.Subject = subject;
+        return default;
+    }
+    public ValueTask SetTypeAsync(OAuthAuthorization authorization, string? type, CancellationToken cancellationToken)
+    {
+        authorization.Type = type;
+        return default;
+    }
 }

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
-using OpenIddict.Abstractions;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -54,14 +53,18 @@ public sealed class GrainScopeStore(IGrainFactory grains) : IOpenIddictScopeStor
             if (scope.Resources.Contains(resource, StringComparer.Ordinal)) yield return scope;
     }
 
-    public async ValueTask<TResult?> GetAsync<TState, TResult>(Func<IQueryable<OAuthScope>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) =>
+    public async ValueTask<TResult?> GetAsync<TState, TResult>(
+        Func<IQueryable<OAuthScope>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) =>
         query((await Catalog.ListAsync()).AsQueryable(), state).FirstOrDefault();
 
     public ValueTask<OAuthScope> InstantiateAsync(CancellationToken cancellationToken) => new(new OAuthScope());
 
     public async IAsyncEnumerable<OAuthScope> ListAsync(int? count, int? offset, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var scope in (await Catalog.ListAsync()).OrderBy(s => s.Id, StringComparer.Ordinal).Skip(offset ?? 0).Take(count ?? int.MaxValue)) yield return scope;
+        var page = (await Catalog.ListAsync()).OrderBy(s => s.Id, StringComparer.Ordinal).Skip(offset ?? 0).Take(count ?? int.MaxValue);
+        foreach (var scope in page) yield return scope;
     }
 
     public async IAsyncEnumerable<TResult> ListAsync<TState, TResult>(Func<IQueryable<OAuthScope>, TState, IQueryable<TResult>> query, TState state,
@@ -73,19 +76,42 @@ public sealed class GrainScopeStore(IGrainFactory grains) : IOpenIddictScopeStor
     // Accessors: in memory only.
 
     public ValueTask<string?> GetDescriptionAsync(OAuthScope scope, CancellationToken cancellationToken) => new(scope.Description);
-    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDescriptionsAsync(OAuthScope scope, CancellationToken cancellationToken) => new(ReadCultures(scope.Descriptions));
+    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDescriptionsAsync(OAuthScope scope, CancellationToken cancellationToken) =>
+        new(ReadCultures(scope.Descriptions));
     public ValueTask<string?> GetDisplayNameAsync(OAuthScope scope, CancellationToken cancellationToken) => new(scope.DisplayName);
-    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDisplayNamesAsync(OAuthScope scope, CancellationToken cancellationToken) => new(ReadCultures(scope.DisplayNames));
+    public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDisplayNamesAsync(OAuthScope scope, CancellationToken cancellationToken) =>
+        new(ReadCultures(scope.DisplayNames));
     public ValueTask<string?> GetIdAsync(OAuthScope scope, CancellationToken cancellationToken) => new(scope.Id);
     public ValueTask<string?> GetNameAsync(OAuthScope scope, CancellationToken cancellationToken) => new(scope.Name);
-    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthScope scope, CancellationToken cancellationToken) => new(ReadProperties(scope.Properties));
+    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthScope scope, CancellationToken cancellationToken) =>
+        new(ReadProperties(scope.Properties));
     public ValueTask<ImmutableArray<string>> GetResourcesAsync(OAuthScope scope, CancellationToken cancellationToken) => new([.. scope.Resources]);
 
-    public ValueTask SetDescriptionAsync(OAuthScope scope, string? description, CancellationToken cancellationToken) { scope.Description = description; return default; }
-    public ValueTask SetDescriptionsAsync(OAuthScope scope, ImmutableDictionary<CultureInfo, string> descriptions, CancellationToken cancellationToken) { scope.Descriptions = WriteCultures(descriptions); return default; }
+    public ValueTask SetDescriptionAsync(OAuthScope scope, string? description, CancellationToken cancellationToken)
+    {
+        scope.Description = description;
+        return default;
+    }
+    public ValueTask SetDescriptionsAsync(OAuthScope scope, ImmutableDictionary<CultureInfo, string> descriptions, CancellationToken cancellationToken)
+    {
+        scope.Descriptions = WriteCultures(descriptions);
+        return default;
+    }
     public ValueTask SetDisplayNameAsync(OAuthScope scope, string? name, CancellationToken cancellationToken) { scope.DisplayName = name; return default; }
-    public ValueTask SetDisplayNamesAsync(OAuthScope scope, ImmutableDictionary<CultureInfo, string> names, CancellationToken cancellationToken) { scope.DisplayNames = WriteCultures(names); return default; }
+    public ValueTask SetDisplayNamesAsync(OAuthScope scope, ImmutableDictionary<CultureInfo, string> names, CancellationToken cancellationToken)
+    {
+        scope.DisplayNames = WriteCultures(names);
+        return default;
+    }
     public ValueTask SetNameAsync(OAuthScope scope, string? name, CancellationToken cancellationToken) { scope.Name = name; return default; }
-    public ValueTask SetPropertiesAsync(OAuthScope scope, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken) { scope.Properties = WriteProperties(properties); return default; }
-    public ValueTask SetResourcesAsync(OAuthScope scope, ImmutableArray<string> resources, CancellationToken cancellationToken) { scope.Resources = WriteList(resources); return default; }
+    public ValueTask SetPropertiesAsync(OAuthScope scope, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken)
+    {
+        scope.Properties = WriteProperties(properties);
+        return default;
+    }
+    public ValueTask SetResourcesAsync(OAuthScope scope, ImmutableArray<string> resources, CancellationToken cancellationToken)
+    {
+        scope.Resources = WriteList(resources);
+        return default;
+    }
 }

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
-using OpenIddict.Abstractions;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -18,10 +17,17 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     private IOAuthTokenGrain Grain(string id) => grains.GetGrain<IOAuthTokenGrain>(OAuthKeys.Entity(id));
 
     public ValueTask<long> CountAsync(CancellationToken cancellationToken) => throw Unsupported();
-    public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthToken>, IQueryable<TResult>> query, CancellationToken cancellationToken) => throw Unsupported();
-    public ValueTask<TResult?> GetAsync<TState, TResult>(Func<IQueryable<OAuthToken>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) => throw Unsupported();
+    public ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthToken>, IQueryable<TResult>> query, CancellationToken cancellationToken) =>
+        throw Unsupported();
+    public ValueTask<TResult?> GetAsync<TState, TResult>(
+        Func<IQueryable<OAuthToken>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) => throw Unsupported();
     public IAsyncEnumerable<OAuthToken> ListAsync(int? count, int? offset, CancellationToken cancellationToken) => throw Unsupported();
-    public IAsyncEnumerable<TResult> ListAsync<TState, TResult>(Func<IQueryable<OAuthToken>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken) => throw Unsupported();
+    public IAsyncEnumerable<TResult> ListAsync<TState, TResult>(
+        Func<IQueryable<OAuthToken>, TState, IQueryable<TResult>> query,
+        TState state,
+        CancellationToken cancellationToken) => throw Unsupported();
 
     public async ValueTask CreateAsync(OAuthToken token, CancellationToken cancellationToken)
     {
@@ -38,7 +44,12 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     public async ValueTask UpdateAsync(OAuthToken token, CancellationToken cancellationToken) =>
         token.ConcurrencyToken = Updated(await Grain(token.Id).UpdateAsync(token, token.ConcurrencyToken), What);
 
-    public async IAsyncEnumerable<OAuthToken> FindAsync(string? subject, string? client, string? status, string? type, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<OAuthToken> FindAsync(
+        string? subject,
+        string? client,
+        string? status,
+        string? type,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var token in LoadAsync(await CandidateIdsAsync(subject, client), id => Grain(id).GetAsync(), cancellationToken))
         {
@@ -150,21 +161,50 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     public ValueTask<DateTimeOffset?> GetExpirationDateAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.ExpirationDate);
     public ValueTask<string?> GetIdAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.Id);
     public ValueTask<string?> GetPayloadAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.Payload);
-    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthToken token, CancellationToken cancellationToken) => new(ReadProperties(token.Properties));
+    public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthToken token, CancellationToken cancellationToken) =>
+        new(ReadProperties(token.Properties));
     public ValueTask<DateTimeOffset?> GetRedemptionDateAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.RedemptionDate);
     public ValueTask<string?> GetReferenceIdAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.ReferenceId);
     public ValueTask<string?> GetStatusAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.Status);
     public ValueTask<string?> GetSubjectAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.Subject);
     public ValueTask<string?> GetTypeAsync(OAuthToken token, CancellationToken cancellationToken) => new(token.Type);
 
-    public ValueTask SetApplicationIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken) { token.ApplicationId = identifier; return default; }
-    public ValueTask SetAuthorizationIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken) { token.AuthorizationId = identifier; return default; }
-    public ValueTask SetCreationDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken) { token.CreationDate = date; return default; }
-    public ValueTask SetExpirationDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken) { token.ExpirationDate = date; return default; }
+    public ValueTask SetApplicationIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken)
+    {
+        token.ApplicationId = identifier;
+        return default;
+    }
+    public ValueTask SetAuthorizationIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken)
+    {
+        token.AuthorizationId = identifier;
+        return default;
+    }
+    public ValueTask SetCreationDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken)
+    {
+        token.CreationDate = date;
+        return default;
+    }
+    public ValueTask SetExpirationDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken)
+    {
+        token.ExpirationDate = date;
+        return default;
+    }
     public ValueTask SetPayloadAsync(OAuthToken token, string? payload, CancellationToken cancellationToken) { token.Payload = payload; return default; }
-    public ValueTask SetPropertiesAsync(OAuthToken token, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken) { token.Properties = WriteProperties(properties); return default; }
-    public ValueTask SetRedemptionDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken) { token.RedemptionDate = date; return default; }
-    public ValueTask SetReferenceIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken) { token.ReferenceId = identifier; return default; }
+    public ValueTask SetPropertiesAsync(OAuthToken token, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken)
+    {
+        token.Properties = WriteProperties(properties);
+        return default;
+    }
+    public ValueTask SetRedemptionDateAsync(OAuthToken token, DateTimeOffset? date, CancellationToken cancellationToken)
+    {
+        token.RedemptionDate = date;
+        return default;
+    }
+    public ValueTask SetReferenceIdAsync(OAuthToken token, string? identifier, CancellationToken cancellationToken)
+    {
+        token.ReferenceId = identifier;
+        return default;
+    }
     public ValueTask SetStatusAsync(OAuthToken token, string? status, CancellationToken cancellationToken) { token.Status = status; return default; }
     public ValueTask SetSubjectAsync(OAuthToken token, string? subject, CancellationToken cancellationToken) { token.Subject = subject; return default; }
     public ValueTask SetTypeAsync(OAuthToken token, string? type, CancellationToken cancellationToken) { token.Type = type; return default; }

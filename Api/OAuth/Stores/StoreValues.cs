@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using OpenIddict.Abstractions;
 
 namespace Dovecote.Api.OAuth.Stores;
 
@@ -40,7 +39,8 @@ internal static class StoreValues
 
     /// <summary>The grain's new concurrency token, copied onto the caller's instance; a null answer means a stale copy.</summary>
     public static string Updated(string? concurrencyToken, string what) =>
-        concurrencyToken ?? throw new OpenIddictExceptions.ConcurrencyException($"The {what} was changed or deleted by another request; reload it and try again.");
+        concurrencyToken ?? throw new OpenIddictExceptions.ConcurrencyException(
+            $"The {what} was changed or deleted by another request; reload it and try again.");
 
     public static void Deleted(bool deleted, string what)
     {

@@ -44,7 +44,8 @@ public static class DeliveryHttp
             {
                 MaxRetryAttempts = 1,
                 Delay = TimeSpan.FromMilliseconds(200),
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } e
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } e
                     && e.InnerException is not OutboundTargetRefusedException),
             })
             .AddTimeout(options.AttemptTimeout)

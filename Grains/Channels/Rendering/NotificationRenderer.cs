@@ -84,7 +84,9 @@ internal static class NotificationRenderer
     {
         var builder = new BlockBuilder();
         builder.TryPush(dialect.Bold);
-        builder.Text(string.Join(' ', MarkdownText.NormalizeLineEndings(title).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)), dialect.Literal);
+        builder.Text(
+            string.Join(' ', MarkdownText.NormalizeLineEndings(title).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)),
+            dialect.Literal);
         return builder.Build();
     }
 

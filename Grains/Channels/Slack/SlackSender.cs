@@ -45,7 +45,9 @@ public sealed class SlackSender(IHttpClientFactory httpClientFactory, TimeProvid
             return SendOutcome.Retryable(error);
         if (DeadDestinationErrors.Contains(text))
             // A revoked or archived webhook will not come back.
-            return SendOutcome.Dead(error, disableChannel: text is "no_service" or "channel_is_archived" or "invalid_token" || response.StatusCode == HttpStatusCode.Gone);
+            return SendOutcome.Dead(
+                error,
+                disableChannel: text is "no_service" or "channel_is_archived" or "invalid_token" || response.StatusCode == HttpStatusCode.Gone);
         if (text == "invalid_payload")
             return new SendOutcome(OutcomeKind.MarkupRejected, Error: error);
         return response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone or HttpStatusCode.Forbidden

@@ -59,8 +59,11 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
         {
             // A rejected token breaks every chat of this bot: stop at once.
             HttpStatusCode.Unauthorized or HttpStatusCode.NotFound => SendOutcome.Dead(error, disableChannel: true),
-            HttpStatusCode.Forbidden => SendOutcome.Dead(error, disableChannel: Has(description, "blocked") || Has(description, "kicked") || Has(description, "deactivated")),
-            _ when Has(description, "chat not found") || Has(description, "thread not found") || Has(description, "chat_id is empty") => SendOutcome.Dead(error),
+            HttpStatusCode.Forbidden => SendOutcome.Dead(
+                error,
+                disableChannel: Has(description, "blocked") || Has(description, "kicked") || Has(description, "deactivated")),
+            _ when Has(description, "chat not found") || Has(description, "thread not found") || Has(description, "chat_id is empty") =>
+                SendOutcome.Dead(error),
             _ => SendOutcome.Rejected(error),
         };
     }

@@ -62,12 +62,20 @@ public sealed class HostileAnswerTests(SenderTestRig rig) : IClassFixture<Sender
 
     [Theory]
     [MemberData(nameof(DiscordRateLimits))]
-    public async Task Discord_429_with_hostile_waits_takes_the_longest_sane_one(string? retryAfter, string? resetAfter, string bodyRetryAfter, double? expectedSeconds)
+    public async Task Discord_429_with_hostile_waits_takes_the_longest_sane_one(
+        string? retryAfter,
+        string? resetAfter,
+        string bodyRetryAfter,
+        double? expectedSeconds)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["X-RateLimit-Limit"] = "5", ["X-RateLimit-Remaining"] = "0" };
         if (retryAfter is not null) headers["Retry-After"] = retryAfter;
         if (resetAfter is not null) headers["X-RateLimit-Reset-After"] = resetAfter;
-        rig.Discord.Script(new ScriptedResponse(429, $$"""{"message":"You are being rate limited.","retry_after":{{bodyRetryAfter}},"global":false}""", Json, headers));
+        rig.Discord.Script(new ScriptedResponse(
+            429,
+            $$"""{"message":"You are being rate limited.","retry_after":{{bodyRetryAfter}},"global":false}""",
+            Json,
+            headers));
 
         var outcome = await rig.SendAsync(ChannelType.Discord);
 
@@ -150,16 +158,15 @@ public sealed class HostileAnswerTests(SenderTestRig rig) : IClassFixture<Sender
         "",
     };
 
+    /// <summary>One answer a status code, each with the same JSON-labelled body.</summary>
+    private static ScriptedResponse[] SameBodyAnswers(string body, params int[] statusCodes) =>
+        [.. statusCodes.Select(status => new ScriptedResponse(status, body, Json))];
+
     [Theory]
     [MemberData(nameof(GarbageBodies))]
     public async Task Telegram_garbage_is_classified_by_status_code(string body)
     {
-        rig.Telegram.Script(
-            new ScriptedResponse(200, body, Json),
-            new ScriptedResponse(400, body, Json),
-            new ScriptedResponse(401, body, Json),
-            new ScriptedResponse(429, body, Json),
-            new ScriptedResponse(500, body, Json));
+        rig.Telegram.Script(SameBodyAnswers(body, 200, 400, 401, 429, 500));
 
         // A 2xx without "ok": true is not the Bot API's acceptance: retry rather than lose the message.
         Assert.Equal(OutcomeKind.Retryable, (await rig.SendAsync(ChannelType.Telegram)).Kind);
@@ -177,12 +184,7 @@ public sealed class HostileAnswerTests(SenderTestRig rig) : IClassFixture<Sender
     [MemberData(nameof(GarbageBodies))]
     public async Task Discord_garbage_is_classified_by_status_code(string body)
     {
-        rig.Discord.Script(
-            new ScriptedResponse(200, body, Json),
-            new ScriptedResponse(400, body, Json),
-            new ScriptedResponse(404, body, Json),
-            new ScriptedResponse(429, body, Json),
-            new ScriptedResponse(502, body, Json));
+        rig.Discord.Script(SameBodyAnswers(body, 200, 400, 404, 429, 502));
 
         var delivered = await rig.SendAsync(ChannelType.Discord);
         Assert.Equal(OutcomeKind.Delivered, delivered.Kind);

@@ -48,7 +48,10 @@ public sealed class SenderTestRig : IAsyncLifetime, IHttpClientFactory
     {
         IChannelSender sender = type switch
         {
-            ChannelType.Telegram => new TelegramSender(this, Options.Create(new ChannelTargetOptions { TelegramApiBaseUrl = Telegram.BaseUrl }), TimeProvider.System),
+            ChannelType.Telegram => new TelegramSender(
+                this,
+                Options.Create(new ChannelTargetOptions { TelegramApiBaseUrl = Telegram.BaseUrl }),
+                TimeProvider.System),
             ChannelType.Discord => new DiscordSender(this, TimeProvider.System),
             ChannelType.Slack => new SlackSender(this, TimeProvider.System),
             _ => new WebhookSender(this, TimeProvider.System),

@@ -70,7 +70,8 @@ public sealed class ChunkingTests
         var chunks = Render(platform, new Notification($"Intro.\n\n```rust\n{code}\n```\n\nOutro."));
 
         Assert.True(chunks.Count > 10);
-        foreach (var chunk in chunks.Where(c => c.PlainText.Contains(Word(1), StringComparison.Ordinal) || c.PlainText.Contains("let ", StringComparison.Ordinal)))
+        foreach (var chunk in chunks.Where(c =>
+            c.PlainText.Contains(Word(1), StringComparison.Ordinal) || c.PlainText.Contains("let ", StringComparison.Ordinal)))
         {
             if (platform == Telegram)
             {

@@ -30,7 +30,9 @@ public sealed class TelegramRendererTests
     [Fact]
     public void Links_get_escaped_hrefs_and_unsafe_schemes_stay_text()
     {
-        var chunk = Single(Telegram, "[site](https://example.com/?a=1&b=\"2\") [bad](javascript:alert(1)) [rel](/docs) [me](tg://resolve?domain=x) https://bare.example/x_y");
+        var chunk = Single(
+            Telegram,
+            "[site](https://example.com/?a=1&b=\"2\") [bad](javascript:alert(1)) [rel](/docs) [me](tg://resolve?domain=x) https://bare.example/x_y");
 
         Assert.Equal(
             "<a href=\"https://example.com/?a=1&amp;b=&quot;2&quot;\">site</a> bad rel <a href=\"tg://resolve?domain=x\">me</a> "

@@ -41,7 +41,8 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
         descriptor.Properties["logo"] = System.Text.Json.JsonSerializer.SerializeToElement(new { uri = "https://client.example/logo.png" });
         descriptor.DisplayNames[System.Globalization.CultureInfo.InvariantCulture] = "Client de test"; // the only culture: InvariantGlobalization is on
         await scope.Applications.UpdateAsync(found, descriptor, Ct);
-        await Fx.Cluster.DeactivateAsync(Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(clientId))); // the next read comes from storage (System.Text.Json)
+        // The next read comes from storage (System.Text.Json).
+        await Fx.Cluster.DeactivateAsync(Fx.Client.GetGrain<IOAuthApplicationGrain>(OAuthKeys.Application(clientId)));
 
         await using var reread = Host.NewScope();
         var updated = await reread.Applications.FindByClientIdAsync(clientId, Ct);
@@ -124,9 +125,14 @@ public sealed class ApplicationStoreTests(GrainClusterFixture fx) : OpenIddictSt
 
         Assert.True(await scope.Applications.CountAsync(Ct) >= 1);
         Assert.Contains(await scope.Applications.ListAsync(null, null, Ct).ToListAsync(Ct), a => ((OAuthApplication)a).Id == clientId);
-        var names = await scope.Applications.ListAsync((apps, id) => apps.Where(a => ((OAuthApplication)a).Id == id).Select(a => ((OAuthApplication)a).DisplayName), clientId, Ct).ToListAsync(Ct);
+        var names = await scope.Applications.ListAsync(
+            (apps, id) => apps.Where(a => ((OAuthApplication)a).Id == id).Select(a => ((OAuthApplication)a).DisplayName),
+            clientId,
+            Ct).ToListAsync(Ct);
         Assert.Equal(["Listed"], names);
-        Assert.Contains(await scope.Applications.FindByRedirectUriAsync("http://127.0.0.1/callback", Ct).ToListAsync(Ct), a => ((OAuthApplication)a).Id == clientId);
+        Assert.Contains(
+            await scope.Applications.FindByRedirectUriAsync("http://127.0.0.1/callback", Ct).ToListAsync(Ct),
+            a => ((OAuthApplication)a).Id == clientId);
     }
 
     [Fact]

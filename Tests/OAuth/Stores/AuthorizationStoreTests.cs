@@ -21,7 +21,10 @@ public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : OpenIddict
         await CreateAuthorizationAsync(scope, "someone-else", "app-a", scopes: ["mcp:tools"]);
 
         async Task<List<string>> Find(string? status, string? type, params string[] scopes) =>
-            (await scope.Authorizations.FindAsync(subject, "app-a", status, type, [.. scopes], Ct).ToListAsync(Ct)).Select(a => ((OAuthAuthorization)a).Id).Order().ToList();
+            (await scope.Authorizations.FindAsync(subject, "app-a", status, type, [.. scopes], Ct).ToListAsync(Ct))
+                .Select(a => ((OAuthAuthorization)a).Id)
+                .Order()
+                .ToList();
 
         Assert.Equal([permanent], await Find(Statuses.Valid, AuthorizationTypes.Permanent, "mcp:tools"));
         Assert.Equal([permanent], await Find(Statuses.Valid, null, "offline_access"));
@@ -45,7 +48,8 @@ public sealed class AuthorizationStoreTests(GrainClusterFixture fx) : OpenIddict
         Assert.Equal(2, await scope.Authorizations.RevokeBySubjectAsync(subject, Ct));
 
         await using var reread = Host.NewScope();
-        foreach (var id in mine) Assert.Equal(Statuses.Revoked, await reread.Authorizations.GetStatusAsync((await reread.Authorizations.FindByIdAsync(id, Ct))!, Ct));
+        foreach (var id in mine)
+            Assert.Equal(Statuses.Revoked, await reread.Authorizations.GetStatusAsync((await reread.Authorizations.FindByIdAsync(id, Ct))!, Ct));
         Assert.Equal(Statuses.Valid, await reread.Authorizations.GetStatusAsync((await reread.Authorizations.FindByIdAsync(theirs, Ct))!, Ct));
     }
 

@@ -27,7 +27,9 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
         var adHocInUse = await CreateAuthorizationAsync(scope, subject, type: AuthorizationTypes.AdHoc);
 
         async Task<string> Token(string? authorizationId, string status, TimeSpan expiresIn) =>
-            (await scope.Tokens.GetIdAsync(await scope.Tokens.CreateAsync(TokenStoreTests.Token("app", authorizationId, subject, status, now + expiresIn), Ct), Ct))!;
+            (await scope.Tokens.GetIdAsync(
+                await scope.Tokens.CreateAsync(TokenStoreTests.Token("app", authorizationId, subject, status, now + expiresIn), Ct),
+                Ct))!;
         var valid = await Token(live, Statuses.Valid, TimeSpan.FromDays(1));
         var redeemed = await Token(live, Statuses.Redeemed, TimeSpan.FromDays(1));
         var expired = await Token(live, Statuses.Valid, -TimeSpan.FromMinutes(1));
@@ -98,7 +100,9 @@ public sealed class PruneTests(GrainClusterFixture fx) : OpenIddictStoreTestBase
         // under the raw URL, which nothing reads any more.
         var now = DateTimeOffset.UtcNow;
         var url = "https://client.example/before/" + Guid.NewGuid().ToString("N");
-        await Fx.Client.Shard(url).SetAsync(url, new OAuthDirectoryEntry { CreatedAt = now - TimeSpan.FromDays(3), RegistrationKind = OAuthRegistrationKinds.Cimd });
+        await Fx.Client.Shard(url).SetAsync(
+            url,
+            new OAuthDirectoryEntry { CreatedAt = now - TimeSpan.FromDays(3), RegistrationKind = OAuthRegistrationKinds.Cimd });
         Assert.Contains(url, await Fx.Client.Shard(url).ListUnusedAsync(now));
 
         await Pruner.PruneAsync(now - TimeSpan.FromDays(14), now);

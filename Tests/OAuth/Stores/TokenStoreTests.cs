@@ -120,7 +120,14 @@ public sealed class TokenStoreTests(GrainClusterFixture fx) : OpenIddictStoreTes
     public static async Task<string> CreateAuthorizationAsync(OpenIddictStoreHost.Scope scope, string subject, string applicationId = "app",
         string status = Statuses.Valid, string type = AuthorizationTypes.Permanent, params string[] scopes)
     {
-        var descriptor = new OpenIddictAuthorizationDescriptor { ApplicationId = applicationId, Subject = subject, Status = status, Type = type, CreationDate = DateTimeOffset.UtcNow };
+        var descriptor = new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            Subject = subject,
+            Status = status,
+            Type = type,
+            CreationDate = DateTimeOffset.UtcNow,
+        };
         descriptor.Scopes.UnionWith(scopes);
         return (await scope.Authorizations.GetIdAsync(await scope.Authorizations.CreateAsync(descriptor, Ct), Ct))!;
     }
