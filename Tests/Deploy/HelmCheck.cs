@@ -8,6 +8,9 @@ namespace Dovecote.Tests.Deploy;
 /// </summary>
 public static class HelmCheck
 {
+    /// <summary>One run at a time: the first run installs the tool's cache, and two installs at once would race (apt, npm).</summary>
+    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
     public static string RepositoryRoot { get; } = FindRoot();
 
     public static string Chart => Path.Combine(RepositoryRoot, "deploy", "k8s", "dovecote");
@@ -28,6 +31,7 @@ public static class HelmCheck
     public static async Task<HelmCheckResult> RunAsync(params string[] valuesFiles)
     {
         var rendered = Path.GetTempFileName();
+        await OneAtATime.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
             var start = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
@@ -58,6 +62,7 @@ public static class HelmCheck
         }
         finally
         {
+            OneAtATime.Release();
             File.Delete(rendered);
         }
     }
