@@ -8,7 +8,7 @@ namespace Dovecote.Tests.Deploy;
 
 /// <summary>
 /// The chart drives the real executables: the environment its Deployments, ConfigMap and Secret give each container is
-/// what three published Silos and two published Apis start with, on loopback against Azurite, as an unprivileged user
+/// what three published Silos and two published Apis start with, on loopback against Azurite or redis-server, as an unprivileged user
 /// with only a temporary folder writable. A variable the chart names and the executables do not read (or the reverse)
 /// breaks the cluster here.
 /// </summary>
@@ -16,19 +16,22 @@ public sealed class ChartDrivenClusterTests(PublishedExecutables published) : IC
 {
     private const string ApiKey = "chart-key-2f6b-91c4d7e0a3b58f1e6c2d";
 
-    [Fact(Timeout = 180_000)]
-    public async Task Azure_values_start_a_cluster_whose_apis_deliver()
+    [Theory(Timeout = 180_000)]
+    [InlineData("azure")]
+    [InlineData("redis")]
+    public async Task Ci_values_start_a_cluster_whose_apis_deliver(string store)
     {
-        await using var azurite = await AzuriteServer.StartAsync();
+        await using IAsyncDisposable server = store == "azure" ? await AzuriteServer.StartAsync() : await RedisServer.StartAsync();
+        var connection = server is AzuriteServer azurite ? azurite.ConnectionString : ((RedisServer)server).ConnectionString;
         await using var webhooks = new FakeWebhookReceiver();
         await webhooks.StartAsync();
         var endpoints = new[] { webhooks.CreateEndpoint(), webhooks.CreateEndpoint() };
 
-        // The operator's part of the values, as a file beside ci/azure-values.yaml (JSON is YAML): the store, the keys, the channels.
+        // The operator's part of the values, as a file beside ci/{store}-values.yaml (JSON is YAML): the store, the keys, the channels.
         var values = Path.GetTempFileName();
         await File.WriteAllTextAsync(values, JsonSerializer.Serialize(new
         {
-            store = new { type = "azure", connectionString = azurite.ConnectionString },
+            store = new { type = store, connectionString = connection },
             secrets = new
             {
                 secretsKey = ClusterHosts.SecretsKey,
@@ -42,7 +45,7 @@ public sealed class ChartDrivenClusterTests(PublishedExecutables published) : IC
         RenderedChart chart;
         try
         {
-            chart = await HelmChartTests.RenderAsync(Path.Combine(HelmCheck.Chart, "ci", "azure-values.yaml"), values);
+            chart = await HelmChartTests.RenderAsync(Path.Combine(HelmCheck.Chart, "ci", $"{store}-values.yaml"), values);
         }
         finally
         {
@@ -89,12 +92,12 @@ public sealed class ChartDrivenClusterTests(PublishedExecutables published) : IC
     private DovecoteProcess StartSilo(RenderedChart chart, string podName)
     {
         var environment = chart.Environment("-silo", "silo", podIp: "127.0.0.1", podName);
+        Assert.True(environment.ContainsKey(environment["DOVECOTE_CLUSTERING"] == "azure" ? "DOVECOTE_AZURE_STORAGE" : "DOVECOTE_REDIS"));
         Assert.Equal(podName, environment["DOVECOTE_SILO_NAME"]);
         Assert.Equal("127.0.0.1", environment["DOVECOTE_ADVERTISED_IP"]);
         Assert.Equal("http://+:8081", environment["ASPNETCORE_URLS"]);
         Assert.Equal("11111", environment["DOVECOTE_SILO_PORT"]);
         Assert.Equal("30000", environment["DOVECOTE_GATEWAY_PORT"]);
-        Assert.Equal("azure", environment["DOVECOTE_CLUSTERING"]);
         environment["DOVECOTE_SILO_PORT"] = FreePorts.Next().ToString();
         environment["DOVECOTE_GATEWAY_PORT"] = FreePorts.Next().ToString();
         environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
@@ -106,7 +109,7 @@ public sealed class ChartDrivenClusterTests(PublishedExecutables published) : IC
     private DovecoteProcess StartApi(RenderedChart chart, string podName)
     {
         var environment = chart.Environment("-api", "api", podIp: "127.0.0.1", podName);
-        Assert.Equal("https://notify.example.com", environment["DOVECOTE_PUBLIC_URL"]);
+        Assert.StartsWith("https://", environment["DOVECOTE_PUBLIC_URL"]);
         Assert.Equal("http://+:8080", environment["ASPNETCORE_URLS"]);
         environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         environment["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true";
