@@ -12,8 +12,13 @@ public sealed class DovecoteProcess : IAsyncDisposable
     private readonly Process _process;
 
     private DovecoteProcess(string project, IReadOnlyDictionary<string, string> environment)
+        : this(new ProcessStartInfo("dotnet", [AssemblyPath(project)]), environment)
     {
-        var start = new ProcessStartInfo("dotnet", [AssemblyPath(project)]) { RedirectStandardOutput = true, RedirectStandardError = true };
+    }
+
+    private DovecoteProcess(ProcessStartInfo start, IReadOnlyDictionary<string, string> environment)
+    {
+        (start.RedirectStandardOutput, start.RedirectStandardError) = (true, true);
         // Never the default ports (8080, 8081), which parallel tests would fight over.
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         foreach (var (name, value) in environment) start.Environment[name] = value;
@@ -26,6 +31,19 @@ public sealed class DovecoteProcess : IAsyncDisposable
     }
 
     public static DovecoteProcess Start(string project, IReadOnlyDictionary<string, string> environment) => new(project, environment);
+
+    /// <summary>
+    /// Any command line that runs one of our executables, e.g. a published dll behind <c>setpriv</c>, with the same
+    /// environment rules as <see cref="Start(string, IReadOnlyDictionary{string, string})"/>; with
+    /// <paramref name="inheritEnvironment"/> false the process gets only <paramref name="environment"/> (as in a container).
+    /// </summary>
+    public static DovecoteProcess StartCommand(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment,
+        string? workingDirectory = null, bool inheritEnvironment = true)
+    {
+        var start = new ProcessStartInfo(fileName, arguments) { WorkingDirectory = workingDirectory ?? "" };
+        if (!inheritEnvironment) start.Environment.Clear();
+        return new(start, environment);
+    }
 
     /// <summary>Where the process serves HTTP: the Api's endpoints, or a Silo's health probes.</summary>
     public string HttpUrl { get; }
