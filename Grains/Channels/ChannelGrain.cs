@@ -393,9 +393,10 @@ public sealed class ChannelGrain(
         }
     }
 
+    /// <summary>An ETag-conflict kind of failure, so the Api's retry (ClusterCalls) reaches the fresh activation.</summary>
     private void ThrowIfStale()
     {
-        if (_stale) throw new InvalidOperationException($"Channel {Key} is reloading its state after a failed write; retry the call");
+        if (_stale) throw new InconsistentStateException($"Channel {Key} is reloading its state after a failed write; retry the call");
     }
 
     /// <summary>Sends one chunk; markup the platform refuses is resent once as plain text.</summary>

@@ -107,7 +107,7 @@ public sealed class PagedOutboxTests(DeliveryClusterFixture fx)
             {
                 retried = await channel.EnqueueAsync(new Notification("retried, sequence 2"), "retried-key");
             }
-            catch (InvalidOperationException e) when (e.Message.Contains("reloading"))
+            catch (InconsistentStateException e) when (e.Message.Contains("reloading"))
             {
             }
             return retried is not null;
