@@ -15,14 +15,24 @@ public static class HelmCheck
 
     public static string Chart => Path.Combine(RepositoryRoot, "deploy", "k8s", "dovecote");
 
-    /// <summary>Where the tool must be; a missing tool fails the test (never a skip), as the chart would go unchecked.</summary>
+    /// <summary>
+    /// Where the tool is: DOVECOTE_HELM_CHECK, else ../shared/tools beside the checkout, else the machine's shared folder (a
+    /// clone made elsewhere, e.g. under /tmp). A missing tool fails the test (never a skip), as the chart would go unchecked.
+    /// </summary>
     public static string Tool
     {
         get
         {
-            var tool = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "tools", "helm-check"));
-            Assert.True(File.Exists(tool), $"helm-check is missing at {tool}: the chart tests need the shared tools checked out beside the "
-                + "repository (../shared/tools/helm-check, see ../shared/tools/helm-render/README.md)");
+            string?[] candidates =
+            [
+                Environment.GetEnvironmentVariable("DOVECOTE_HELM_CHECK"),
+                Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "tools", "helm-check")),
+                "/work/shared/tools/helm-check",
+            ];
+            var tool = candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && File.Exists(c));
+            Assert.True(tool is not null, $"helm-check is missing (looked at {string.Join(", ", candidates.Where(c => c is not null))}): "
+                + "the chart tests need the shared tools checked out beside the repository (../shared/tools/helm-check, see "
+                + "../shared/tools/helm-render/README.md), or DOVECOTE_HELM_CHECK set to the tool");
             return tool;
         }
     }
