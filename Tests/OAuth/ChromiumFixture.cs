@@ -35,8 +35,8 @@ public sealed class ChromiumFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1024, Height = 800 },
             Locale = "en-US",
         });
-        context.SetDefaultTimeout(15_000);
-        context.SetDefaultNavigationTimeout(15_000);
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
         return context;
     }
 
