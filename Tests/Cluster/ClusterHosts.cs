@@ -21,23 +21,33 @@ public sealed class ClusterHosts(string mode, string connection) : IAsyncDisposa
     /// <summary>Plain alphanumeric and new per cluster, so Redis membership and state of an earlier run never meet this one.</summary>
     public string ServiceId { get; } = "test" + Guid.NewGuid().ToString("N")[..12];
 
-    public Dictionary<string, string?> Settings() => new()
+    /// <summary>
+    /// What every process of a test cluster on <paramref name="mode"/>'s store shares, as environment variables: the store,
+    /// the Orleans identity, the secrets key, loopback targets, and quiet logs.
+    /// </summary>
+    public static Dictionary<string, string> StoreEnvironment(string mode, string connection, string serviceId) => new()
     {
         ["DOVECOTE_CLUSTERING"] = mode,
         [mode == ClusteringOptions.Azure ? "DOVECOTE_AZURE_STORAGE" : "DOVECOTE_REDIS"] = connection,
-        ["DOVECOTE_SERVICE_ID"] = ServiceId,
+        ["DOVECOTE_SERVICE_ID"] = serviceId,
         ["DOVECOTE_CLUSTER_ID"] = "test",
         ["DOVECOTE_SECRETS_KEY"] = SecretsKey,
-        ["DOVECOTE_ADVERTISED_IP"] = "127.0.0.1",
         ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+        ["Logging__LogLevel__Default"] = "Warning",
+        // The Azure provider logs an ETag conflict as an error even though the caller gets it as designed.
+        ["Logging__LogLevel__Orleans.Storage"] = "None",
+    };
+
+    /// <summary>The same as configuration keys, plus fast failure detection and retries for in-process silos.</summary>
+    public Dictionary<string, string?> Settings() => new(StoreEnvironment(mode, connection, ServiceId)
+        .Select(setting => KeyValuePair.Create(setting.Key.Replace("__", ":"), (string?)setting.Value)))
+    {
+        ["DOVECOTE_ADVERTISED_IP"] = "127.0.0.1",
         ["Membership:ProbeTimeout"] = "00:00:01",
         ["Delivery:ReminderPeriod"] = "00:00:02",
         ["Delivery:InitialBackoff"] = "00:00:00.200",
         ["Delivery:MaxBackoff"] = "00:00:01",
         ["Delivery:AttemptTimeout"] = "00:00:05",
-        ["Logging:LogLevel:Default"] = "Warning",
-        // The Azure provider logs an ETag conflict as an error even though the caller gets it as designed.
-        ["Logging:LogLevel:Orleans.Storage"] = "None",
     };
 
     public async Task<IHost> StartSiloAsync(string name)

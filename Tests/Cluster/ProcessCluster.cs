@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Dovecote.Grains.Hosting;
 using Dovecote.Tests.Fakes;
@@ -55,18 +53,12 @@ public sealed class ProcessCluster : IAsyncDisposable
         return new ProcessCluster(mode, redis.ConnectionString, redis, webhooks, channels);
     }
 
-    private Dictionary<string, string> Common() => new()
+    private Dictionary<string, string> Common()
     {
-        ["DOVECOTE_CLUSTERING"] = _mode,
-        [_mode == ClusteringOptions.Azure ? "DOVECOTE_AZURE_STORAGE" : "DOVECOTE_REDIS"] = _connection,
-        ["DOVECOTE_SERVICE_ID"] = ServiceId,
-        ["DOVECOTE_CLUSTER_ID"] = "test",
-        ["DOVECOTE_SECRETS_KEY"] = ClusterHosts.SecretsKey,
-        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-        ["Tenants__SendsPerMinute"] = "100000",
-        ["Logging__LogLevel__Default"] = "Warning",
-        ["Logging__LogLevel__Orleans.Storage"] = "None",
-    };
+        var environment = ClusterHosts.StoreEnvironment(_mode, _connection, ServiceId);
+        environment["Tenants__SendsPerMinute"] = "100000";
+        return environment;
+    }
 
     /// <summary>Starts a silo and waits until it reports itself Active.</summary>
     public async Task<DovecoteProcess> StartSiloAsync(string name)
@@ -181,24 +173,14 @@ public sealed class ClusterLoad : IAsyncDisposable
     /// <summary>One tools/call; accepted when the channel's delivery came back with a delivery id (queued, retrying or delivered).</summary>
     private static async Task<(bool Accepted, string? Error)> SendAsync(string apiUrl, string channel, string message)
     {
-        var body = JsonSerializer.Serialize(new
-        {
-            jsonrpc = "2.0",
-            id = 1,
-            method = "tools/call",
-            @params = new { name = "send_notification", arguments = new { channel, message, wait_seconds = 0 } },
-        });
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{apiUrl}/mcp") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ProcessCluster.ApiKey);
-        request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
+        using var request = DovecoteProcess.ToolCallRequest($"{apiUrl}/mcp", ProcessCluster.ApiKey, "send_notification",
+            new { channel, message, wait_seconds = 0 });
         try
         {
             using var response = await Http.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();
             if (!response.IsSuccessStatusCode) return (false, $"HTTP {(int)response.StatusCode}: {text}");
-            var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).Last(l => l.Length > 0);
-            var result = JsonDocument.Parse(json).RootElement.GetProperty("result");
+            var result = DovecoteProcess.ToolCallResult(text);
             if (result.TryGetProperty("isError", out var isError) && isError.GetBoolean())
                 return (false, result.GetProperty("content")[0].GetProperty("text").GetString());
             var delivery = result.GetProperty("structuredContent").GetProperty("deliveries")[0];

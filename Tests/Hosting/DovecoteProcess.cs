@@ -8,8 +8,7 @@ namespace Dovecote.Tests.Hosting;
 /// <summary>One of our executables (Silo, Api) run as a real child process, its output kept for failure messages.</summary>
 public sealed class DovecoteProcess : IAsyncDisposable
 {
-    private readonly StringBuilder _output = new();
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
     private DovecoteProcess(string project, IReadOnlyDictionary<string, string> environment)
         : this(new ProcessStartInfo("dotnet", [AssemblyPath(project)]), environment)
@@ -18,16 +17,11 @@ public sealed class DovecoteProcess : IAsyncDisposable
 
     private DovecoteProcess(ProcessStartInfo start, IReadOnlyDictionary<string, string> environment)
     {
-        (start.RedirectStandardOutput, start.RedirectStandardError) = (true, true);
         // Never the default ports (8080, 8081), which parallel tests would fight over.
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         foreach (var (name, value) in environment) start.Environment[name] = value;
         HttpUrl = start.Environment["ASPNETCORE_URLS"]!;
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = new ChildProcess(start);
     }
 
     public static DovecoteProcess Start(string project, IReadOnlyDictionary<string, string> environment) => new(project, environment);
@@ -53,17 +47,10 @@ public sealed class DovecoteProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public string Output
-    {
-        get { lock (_output) return _output.ToString(); }
-    }
+    public string Output => _process.Output;
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
-    }
+    public Task KillAsync() => _process.KillAsync(TestContext.Current.CancellationToken);
 
     /// <summary>SIGTERM, as Kubernetes stops a pod: the host shuts down gracefully. Waits for the exit.</summary>
     public async Task TerminateAsync(TimeSpan timeout)
@@ -106,17 +93,30 @@ public sealed class DovecoteProcess : IAsyncDisposable
     public static async Task<JsonElement> CallToolAsync(string mcpUrl, string bearer, string tool, object arguments)
     {
         using var http = new HttpClient();
+        using var request = ToolCallRequest(mcpUrl, bearer, tool, arguments);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var result = ToolCallResult(text);
+        Assert.False(result.TryGetProperty("isError", out var isError) && isError.GetBoolean(), text);
+        return result.GetProperty("structuredContent").Clone();
+    }
+
+    /// <summary>A tools/call POST to <paramref name="mcpUrl"/> with the headers every MCP client sends.</summary>
+    public static HttpRequestMessage ToolCallRequest(string mcpUrl, string bearer, string tool, object arguments)
+    {
         var body = JsonSerializer.Serialize(new { jsonrpc = "2.0", id = 1, method = "tools/call", @params = new { name = tool, arguments } });
-        using var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, mcpUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Accept.ParseAdd("application/json, text/event-stream");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
-        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
-        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        return request;
+    }
+
+    /// <summary>The JSON-RPC "result" of a tools/call answered as an event stream.</summary>
+    public static JsonElement ToolCallResult(string text)
+    {
         var json = text.Split('\n').Where(l => l.StartsWith("data:")).Select(l => l["data:".Length..].Trim()).Last(l => l.Length > 0);
-        var result = JsonDocument.Parse(json).RootElement.GetProperty("result");
-        Assert.False(result.TryGetProperty("isError", out var isError) && isError.GetBoolean(), text);
-        return result.GetProperty("structuredContent").Clone();
+        return JsonDocument.Parse(json).RootElement.GetProperty("result").Clone();
     }
 
     /// <summary>Dovecote.{project}.dll from the same build configuration as this test assembly.</summary>
@@ -132,9 +132,5 @@ public sealed class DovecoteProcess : IAsyncDisposable
         return path;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -4,22 +4,20 @@ using System.Text;
 
 namespace Dovecote.Tests.Support;
 
-/// <summary>A server the tests start themselves (Azurite, redis-server), its output kept for failure messages, killed on dispose.</summary>
+/// <summary>A process the tests start themselves (Azurite, redis-server, our executables), its output kept for failure messages, killed on dispose.</summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly StringBuilder _output = new();
     private readonly Process _process;
 
-    public ChildProcess(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    public ChildProcess(string fileName, IEnumerable<string> arguments) : this(new ProcessStartInfo(fileName, arguments))
     {
-        var start = new ProcessStartInfo(fileName, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? "",
-        };
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start");
+    }
+
+    public ChildProcess(ProcessStartInfo start)
+    {
+        (start.RedirectStandardOutput, start.RedirectStandardError, start.UseShellExecute) = (true, true, false);
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
@@ -29,6 +27,19 @@ public sealed class ChildProcess : IAsyncDisposable
     public string Output
     {
         get { lock (_output) return _output.ToString(); }
+    }
+
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken = default) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>SIGKILL to the whole tree: no shutdown hooks, no flushing.</summary>
+    public async Task KillAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync(cancellationToken);
     }
 
     /// <summary>Waits until something accepts TCP connections on the loopback <paramref name="port"/>; fails with the output if the process exits.</summary>
@@ -57,8 +68,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
+        await KillAsync();
         _process.Dispose();
     }
 }
