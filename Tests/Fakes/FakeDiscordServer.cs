@@ -19,7 +19,8 @@ public sealed record DiscordMessage(
 
 /// <summary>
 /// Fake Discord webhooks: <c>POST /api/webhooks/{id}/{token}</c> (query <c>wait</c>, <c>thread_id</c>) with
-/// Discord's JSON errors and per-webhook rate limit (5 per 2 s, reported in X-RateLimit-* headers).
+/// Discord's JSON errors and rate limit (5 per 2 s per bucket, reported in X-RateLimit-* headers). Each webhook
+/// has its own bucket unless created into a shared one, as Discord does since 2024 (discord-api-docs#6753).
 /// </summary>
 public sealed class FakeDiscordServer : FakePlatformServer
 {
@@ -39,12 +40,14 @@ public sealed class FakeDiscordServer : FakePlatformServer
     private const string InvalidJsonBody = """{"message": "The request body contains invalid JSON.", "code": 50109}""";
     private const string EmptyMessageBody = """{"message": "Cannot send an empty message", "code": 50006}""";
     private const string NotFoundBody = """{"message": "404: Not Found", "code": 0}""";
+    private const string MissingPermissionsBody = """{"message": "Missing Permissions", "code": 50013}""";
 
     // Discord epoch (2015-01-01) for snowflakes.
     private const long DiscordEpochMs = 1_420_070_400_000;
 
     private readonly Lock _state = new();
     private readonly Dictionary<string, Webhook> _webhooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private readonly List<DiscordMessage> _messages = [];
     private long _lastSnowflake;
     private volatile bool _enforceRateLimit = true;
@@ -79,18 +82,66 @@ public sealed class FakeDiscordServer : FakePlatformServer
     /// <summary>500 with Discord's generic error body.</summary>
     public static ScriptedResponse ServerError() => new(500, """{"message": "500: Internal Server Error", "code": 0}""", Json);
 
-    /// <summary>Registers a webhook and returns its full URL: <c>{BaseUrl}/api/webhooks/{id}/{token}</c>.</summary>
-    public string CreateWebhook()
+    /// <summary>How many requests were answered 429 (scripted ones included), from <see cref="FakePlatformServer.Requests"/>.</summary>
+    public int RateLimitedCount => Requests.Count(r => r.StatusCode == 429);
+
+    /// <summary>Registers a webhook and returns its full URL: <c>{BaseUrl}/api/webhooks/{id}/{token}</c>.
+    /// Webhooks created with the same <paramref name="sharedBucket"/> name share one rate-limit window and report
+    /// one X-RateLimit-Bucket; without it the webhook has a bucket of its own.</summary>
+    public string CreateWebhook(string? sharedBucket = null)
     {
         var token = Base64Url(RandomNumberGenerator.GetBytes(51));
         lock (_state)
         {
             var id = NextSnowflake(DateTimeOffset.UtcNow);
             var channelId = NextSnowflake(DateTimeOffset.UtcNow);
-            var bucket = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..32];
+            var bucketId = BucketId(sharedBucket is null ? id : "shared:" + sharedBucket);
+            if (!_buckets.TryGetValue(bucketId, out var bucket))
+            {
+                bucket = _buckets[bucketId] = new Bucket(bucketId);
+            }
+
             _webhooks[id] = new Webhook(id, token, channelId, bucket);
             return $"{BaseUrl}/api/webhooks/{id}/{token}";
         }
+    }
+
+    /// <summary>Takes the webhook's permissions away: later requests with its token get 403 Missing Permissions
+    /// (still counted against its bucket). Throws for a webhook that does not exist.</summary>
+    public void ForbidWebhook(string url)
+    {
+        var id = ParseWebhookUrl(url).Id;
+        lock (_state)
+        {
+            if (!_webhooks.TryGetValue(id, out var webhook))
+            {
+                throw new ArgumentException($"No such webhook: {url}", nameof(url));
+            }
+
+            webhook.Forbidden = true;
+        }
+    }
+
+    /// <summary>The most accepted messages of the given webhooks whose ReceivedAt fall in one half-open window
+    /// [t, t + <paramref name="window"/>), over all t: what a client's pacing of a (shared) bucket achieved.</summary>
+    public int MaxAcceptedInAnyWindow(IEnumerable<string> webhookUrls, TimeSpan window)
+    {
+        ArgumentNullException.ThrowIfNull(webhookUrls);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        var ids = webhookUrls.Select(url => ParseWebhookUrl(url).Id).ToHashSet(StringComparer.Ordinal);
+        var times = Messages.Where(m => ids.Contains(m.WebhookId)).Select(m => m.ReceivedAt).Order().ToArray();
+        var best = 0;
+        for (int first = 0, last = 0; last < times.Length; last++)
+        {
+            while (times[last] - times[first] >= window)
+            {
+                first++;
+            }
+
+            best = Math.Max(best, last - first + 1);
+        }
+
+        return best;
     }
 
     /// <summary>Deletes a webhook: later requests get 404 Unknown Webhook.</summary>
@@ -112,6 +163,9 @@ public sealed class FakeDiscordServer : FakePlatformServer
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Seconds(double value) => value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    // 32 lowercase hex characters, the shape of Discord's bucket ids.
+    private static string BucketId(string seed) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -167,28 +221,34 @@ public sealed class FakeDiscordServer : FakePlatformServer
                 return new ScriptedResponse(401, InvalidTokenBody, Json);
             }
 
-            // Every request to the webhook counts against its bucket, valid or not.
+            // Every request to the webhook counts against its bucket (shared or its own), valid or not.
+            var bucket = webhook.Bucket;
             var now = Stopwatch.GetTimestamp();
-            if (webhook.WindowStart is null || Stopwatch.GetElapsedTime(webhook.WindowStart.Value, now) >= RateLimitWindow)
+            if (bucket.WindowStart is null || Stopwatch.GetElapsedTime(bucket.WindowStart.Value, now) >= RateLimitWindow)
             {
-                webhook.WindowStart = now;
-                webhook.WindowResetAt = receivedAt + RateLimitWindow;
-                webhook.Used = 0;
+                bucket.WindowStart = now;
+                bucket.WindowResetAt = receivedAt + RateLimitWindow;
+                bucket.Used = 0;
             }
 
-            var resetAfter = Math.Max(0, (RateLimitWindow - Stopwatch.GetElapsedTime(webhook.WindowStart.Value, now)).TotalSeconds);
-            if (webhook.Used >= RateLimit && EnforceRateLimit)
+            var resetAfter = Math.Max(0, (RateLimitWindow - Stopwatch.GetElapsedTime(bucket.WindowStart.Value, now)).TotalSeconds);
+            if (bucket.Used >= RateLimit && EnforceRateLimit)
             {
-                return RateLimitedResponse(resetAfter, webhook.Bucket);
+                return RateLimitedResponse(resetAfter, bucket.Id);
             }
 
-            webhook.Used++;
+            bucket.Used++;
             var headers = HeaderMap(
                 ("X-RateLimit-Limit", RateLimit.ToString(CultureInfo.InvariantCulture)),
-                ("X-RateLimit-Remaining", Math.Max(0, RateLimit - webhook.Used).ToString(CultureInfo.InvariantCulture)),
-                ("X-RateLimit-Reset", Seconds(webhook.WindowResetAt.ToUnixTimeMilliseconds() / 1000.0)),
+                ("X-RateLimit-Remaining", Math.Max(0, RateLimit - bucket.Used).ToString(CultureInfo.InvariantCulture)),
+                ("X-RateLimit-Reset", Seconds(bucket.WindowResetAt.ToUnixTimeMilliseconds() / 1000.0)),
                 ("X-RateLimit-Reset-After", Seconds(resetAfter)),
-                ("X-RateLimit-Bucket", webhook.Bucket));
+                ("X-RateLimit-Bucket", bucket.Id));
+
+            if (webhook.Forbidden)
+            {
+                return new ScriptedResponse(403, MissingPermissionsBody, Json, headers);
+            }
 
             var response = Validate(request, out var payload);
             if (response is not null)
@@ -380,7 +440,7 @@ public sealed class FakeDiscordServer : FakePlatformServer
 
     private sealed record Payload(string Content, JsonArray? Embeds, string? AllowedMentionsJson, int Flags, string? Username);
 
-    private sealed class Webhook(string id, string token, string channelId, string bucket)
+    private sealed class Webhook(string id, string token, string channelId, Bucket bucket)
     {
         public string Id { get; } = id;
 
@@ -388,7 +448,16 @@ public sealed class FakeDiscordServer : FakePlatformServer
 
         public string ChannelId { get; } = channelId;
 
-        public string Bucket { get; } = bucket;
+        /// <summary>Possibly shared with other webhooks; its window counts all their requests.</summary>
+        public Bucket Bucket { get; } = bucket;
+
+        public bool Forbidden { get; set; }
+    }
+
+    /// <summary>One rate-limit window, keyed by the X-RateLimit-Bucket id its webhooks report. Guarded by _state.</summary>
+    private sealed class Bucket(string id)
+    {
+        public string Id { get; } = id;
 
         public long? WindowStart { get; set; }
 

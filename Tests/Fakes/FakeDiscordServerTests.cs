@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Dovecote.Tests.Fakes;
 
@@ -138,6 +141,130 @@ public sealed class FakeDiscordServerTests
         Assert.Equal("0", FakeHttp.Header(limited, "X-RateLimit-Remaining"));
         Assert.Equal(HttpStatusCode.NoContent, otherHook.StatusCode);
         Assert.Equal(6, discord.Messages.Count);
+    }
+
+    [Fact]
+    public async Task WebhooksInASharedBucketShareOneWindowAndBucketId()
+    {
+        await using var discord = await StartAsync();
+        var first = discord.CreateWebhook(sharedBucket: "team");
+        var second = discord.CreateWebhook(sharedBucket: "team");
+        var alone = discord.CreateWebhook();
+        var expectedBucket = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("shared:team")))[..32];
+
+        var clock = Stopwatch.StartNew();
+        var remaining = new List<string>();
+        var buckets = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var ok = await FakeHttp.PostJsonAsync(i % 2 == 0 ? first : second, new { content = $"m{i}" });
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+            remaining.Add(FakeHttp.Header(ok, "X-RateLimit-Remaining"));
+            buckets.Add(FakeHttp.Header(ok, "X-RateLimit-Bucket"));
+        }
+
+        using var limitedSecond = await FakeHttp.PostJsonAsync(second, new { content = "m5" });
+        using var limitedFirst = await FakeHttp.PostJsonAsync(first, new { content = "m6" });
+        var elapsed = clock.Elapsed;
+        using var separate = await FakeHttp.PostJsonAsync(alone, new { content = "own bucket" });
+        if (elapsed >= FakeDiscordServer.RateLimitWindow)
+        {
+            Assert.Skip("the machine took longer than one rate-limit window for 7 requests");
+        }
+
+        Assert.Equal(["4", "3", "2", "1", "0"], remaining);
+        Assert.All(buckets, bucket => Assert.Equal(expectedBucket, bucket));
+        foreach (var limited in new[] { limitedSecond, limitedFirst })
+        {
+            Assert.Equal(429, (int)limited.StatusCode);
+            Assert.Equal(expectedBucket, FakeHttp.Header(limited, "X-RateLimit-Bucket"));
+            Assert.Equal("0", FakeHttp.Header(limited, "X-RateLimit-Remaining"));
+            Assert.Equal("You are being rate limited.", (await FakeHttp.JsonAsync(limited))["message"]!.GetValue<string>());
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, separate.StatusCode);
+        Assert.Equal("4", FakeHttp.Header(separate, "X-RateLimit-Remaining"));
+        Assert.Matches(@"^[0-9a-f]{32}$", FakeHttp.Header(separate, "X-RateLimit-Bucket"));
+        Assert.NotEqual(expectedBucket, FakeHttp.Header(separate, "X-RateLimit-Bucket"));
+        Assert.Equal(2, discord.RateLimitedCount);
+        Assert.Equal(5, discord.MaxAcceptedInAnyWindow([first, second], FakeDiscordServer.RateLimitWindow));
+        Assert.Equal(6, discord.Messages.Count);
+    }
+
+    [Fact]
+    public async Task ForbiddenWebhookAnswers403AndStillCountsAgainstItsBucket()
+    {
+        await using var discord = await StartAsync();
+        var hook = discord.CreateWebhook();
+        var other = discord.CreateWebhook();
+        discord.ForbidWebhook(hook);
+        var parts = hook.Split('/');
+
+        var clock = Stopwatch.StartNew();
+        using var wrongToken = await FakeHttp.PostJsonAsync(string.Join('/', parts[..^1]) + "/wrongtoken", new { content = "x" });
+        using var forbidden = await FakeHttp.PostJsonAsync(hook + "?wait=true", new { content = "x" });
+        using var stillFine = await FakeHttp.PostJsonAsync(other, new { content = "x" });
+
+        await FakeHttp.AssertJsonAsync(wrongToken, 401, """{"message": "Invalid Webhook Token", "code": 50027}""");
+        await FakeHttp.AssertJsonAsync(forbidden, 403, """{"message": "Missing Permissions", "code": 50013}""");
+        Assert.Equal("5", FakeHttp.Header(forbidden, "X-RateLimit-Limit"));
+        Assert.Equal("4", FakeHttp.Header(forbidden, "X-RateLimit-Remaining"));
+        Assert.Matches(@"^[0-9a-f]{32}$", FakeHttp.Header(forbidden, "X-RateLimit-Bucket"));
+        Assert.Equal(HttpStatusCode.NoContent, stillFine.StatusCode);
+        Assert.Equal(other.Split('/')[^2], Assert.Single(discord.Messages).WebhookId);
+        Assert.Throws<ArgumentException>(() => discord.ForbidWebhook($"{discord.BaseUrl}/api/webhooks/1/abc"));
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await FakeHttp.PostJsonAsync(hook, new { content = "x" });
+            statuses.Add((int)response.StatusCode);
+        }
+
+        if (clock.Elapsed >= FakeDiscordServer.RateLimitWindow)
+        {
+            Assert.Skip("the machine took longer than one rate-limit window for 8 requests");
+        }
+
+        // The 401 does not count (no bucket before the token check); the first 403 and the next four fill the window.
+        Assert.Equal([403, 403, 403, 403, 429], statuses);
+    }
+
+    [Fact]
+    public async Task MaxAcceptedInAnyWindowAndRateLimitedCountAreComputedFromTheRecords()
+    {
+        await using var discord = await StartAsync();
+        discord.EnforceRateLimit = false;
+        var first = discord.CreateWebhook();
+        var second = discord.CreateWebhook();
+        var unused = discord.CreateWebhook();
+        Assert.Equal(0, discord.MaxAcceptedInAnyWindow([first], TimeSpan.FromSeconds(2)));
+
+        foreach (var hook in new[] { first, second, first, first, second })
+        {
+            using var response = await FakeHttp.PostJsonAsync(hook, new { content = "x" });
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+
+        using var rejected = await FakeHttp.PostJsonAsync(first, new { content = "" });
+        discord.Script(FakeDiscordServer.RateLimited(1));
+        using var scripted = await FakeHttp.PostJsonAsync(second, new { content = "x" });
+
+        var times = discord.Messages.Where(m => m.WebhookId == first.Split('/')[^2]).Select(m => m.ReceivedAt).ToList();
+        Assert.Equal(3, times.Count);
+        foreach (var window in new[] { TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(50) })
+        {
+            // The fullest half-open window starts at some message's time.
+            var expected = times.Max(start => times.Count(t => t >= start && t < start + window));
+            Assert.Equal(expected, discord.MaxAcceptedInAnyWindow([first], window));
+        }
+
+        Assert.Equal(3, discord.MaxAcceptedInAnyWindow([first], TimeSpan.FromHours(1)));
+        Assert.Equal(5, discord.MaxAcceptedInAnyWindow([first, second, unused], TimeSpan.FromHours(1)));
+        Assert.Equal(0, discord.MaxAcceptedInAnyWindow([unused], TimeSpan.FromHours(1)));
+        Assert.Equal(0, discord.MaxAcceptedInAnyWindow([], TimeSpan.FromHours(1)));
+        Assert.Equal(1, discord.RateLimitedCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => discord.MaxAcceptedInAnyWindow([first], TimeSpan.Zero));
     }
 
     [Fact]

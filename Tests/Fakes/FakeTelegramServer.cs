@@ -30,22 +30,34 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
     /// <summary>Bot API limit on the text after entity parsing, in UTF-16 code units.</summary>
     public const int MaxTextLength = 4096;
 
+    /// <summary>Bot FAQ: "no more than 30 messages per second", across all chats of one bot token.</summary>
+    public const int PerBotLimit = 30;
+
     private const string Json = "application/json";
 
     // Bot FAQ: about one message per second per chat, short bursts tolerated.
     private const double PerChatBurst = 3;
     private const double PerChatPerSecond = 1;
 
+    private static readonly TimeSpan PerBotWindow = TimeSpan.FromSeconds(1);
+
+    // How long accepted send times are kept per token for the per-bot check; far beyond its 1 s window.
+    private static readonly TimeSpan PerBotHistory = TimeSpan.FromSeconds(10);
+
     private readonly Lock _state = new();
     private readonly List<TelegramMessage> _messages = [];
     private readonly Dictionary<string, long> _lastMessageId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _usernameChatIds = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, (double Tokens, long At)> _chatBuckets = new(StringComparer.Ordinal);
+
+    // Accepted ReceivedAt per token, sorted, recent ones only; what the per-bot limit is checked against.
+    private readonly Dictionary<string, List<DateTimeOffset>> _botSends = new(StringComparer.Ordinal);
     private volatile LockedSet _validTokens = new(StringComparer.Ordinal, []);
     private volatile LockedSet _knownChats = new(StringComparer.OrdinalIgnoreCase, []);
     private volatile LockedSet _blockedChats = new(StringComparer.OrdinalIgnoreCase, []);
     private volatile ConcurrentDictionary<string, long> _migratedChats = new(StringComparer.OrdinalIgnoreCase);
     private volatile bool _enforcePerChatLimit;
+    private volatile bool _enforcePerBotLimit;
     private volatile bool _rejectBareAmpersand = true;
 
     // The collections below are thread-safe and live: tests may change them while requests are in flight.
@@ -86,6 +98,14 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
     {
         get => _enforcePerChatLimit;
         set => _enforcePerChatLimit = value;
+    }
+
+    /// <summary>Enforce at most <see cref="PerBotLimit"/> accepted messages per token in any 1 s window, across
+    /// all its chats (429 with <c>retry_after</c>). Off by default.</summary>
+    public bool EnforcePerBotLimit
+    {
+        get => _enforcePerBotLimit;
+        set => _enforcePerBotLimit = value;
     }
 
     /// <summary>
@@ -135,6 +155,35 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
 
     /// <summary>The Bot API URL prefix for a token: <c>{BaseUrl}/bot{token}</c>.</summary>
     public string BotUrl(string token) => $"{BaseUrl}/bot{token}";
+
+    /// <summary>The most accepted messages of <paramref name="token"/> whose ReceivedAt fall in one half-open
+    /// window [t, t + <paramref name="window"/>), over all t: what a client's pacing actually achieved.</summary>
+    public int MaxAcceptedInAnyWindow(string token, TimeSpan window)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        var times = Messages.Where(m => m.Token == token).Select(m => m.ReceivedAt).Order().ToArray();
+        var best = 0;
+        for (int first = 0, last = 0; last < times.Length; last++)
+        {
+            while (times[last] - times[first] >= window)
+            {
+                first++;
+            }
+
+            best = Math.Max(best, last - first + 1);
+        }
+
+        return best;
+    }
+
+    /// <summary>How many requests to <c>/bot{token}/…</c> were answered 429, scripted ones included.</summary>
+    public int RateLimitedCount(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var prefix = $"/bot{token}/";
+        return Requests.Count(r => r.StatusCode == 429 && r.Path.Contains(prefix, StringComparison.Ordinal));
+    }
 
     protected override void MapRoutes(IEndpointRouteBuilder routes)
     {
@@ -268,6 +317,13 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
         long numericChatId;
         lock (_state)
         {
+            // Per-bot limit first: its check changes nothing, whereas the per-chat check takes a chat token,
+            // which a request the bot limit refuses must not use up. Neither limit counts a refused request.
+            if (EnforcePerBotLimit && !FitsBotLimit(token, request.ReceivedAt, out var botRetryAfter))
+            {
+                return RateLimited(botRetryAfter);
+            }
+
             if (EnforcePerChatLimit && !TryTakeChatToken(token + "|" + chatKey, out var retryAfter))
             {
                 return RateLimited(retryAfter);
@@ -276,6 +332,7 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
             numericChatId = NumericChatId(chatKey);
             messageId = _lastMessageId[chatKey] = _lastMessageId.GetValueOrDefault(chatKey) + 1;
             _messages.Add(new TelegramMessage(token, chatKey, text, parseMode, silent, threadId, messageId, request.ReceivedAt));
+            RecordBotSend(token, request.ReceivedAt);
         }
 
         var chat = new JsonObject { ["id"] = numericChatId };
@@ -413,6 +470,56 @@ public sealed partial class FakeTelegramServer : FakePlatformServer
         retryAfterSeconds = Math.Max(1, (int)Math.Ceiling((1 - tokens) / PerChatPerSecond));
         return false;
     }
+
+    // Would accepting a send received at `at` put more than PerBotLimit accepted sends of the token into some
+    // 1 s window? In arrival order that is "30 already in (at - 1 s, at]"; concurrent requests can enter the lock
+    // out of ReceivedAt order, so every window holding `at` is checked, which keeps MaxAcceptedInAnyWindow at 30.
+    // retry_after: until the oldest send of the fullest such window leaves it. Caller holds _state.
+    private bool FitsBotLimit(string token, DateTimeOffset at, out int retryAfterSeconds)
+    {
+        retryAfterSeconds = 0;
+        if (!_botSends.TryGetValue(token, out var sends))
+        {
+            return true;
+        }
+
+        // The accepted sends within 1 s either side of `at`, with `at` inserted in order.
+        var near = sends.Where(t => (t - at).Duration() < PerBotWindow).ToList();
+        var index = near.FindLastIndex(t => t <= at) + 1;
+        near.Insert(index, at);
+
+        var wait = TimeSpan.MinValue;
+        for (var first = Math.Max(0, index - PerBotLimit); first <= index && first + PerBotLimit < near.Count; first++)
+        {
+            if (near[first + PerBotLimit] - near[first] < PerBotWindow)
+            {
+                var leaves = near[first] + PerBotWindow - at;
+                wait = leaves > wait ? leaves : wait;
+            }
+        }
+
+        if (wait == TimeSpan.MinValue)
+        {
+            return true;
+        }
+
+        retryAfterSeconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        return false;
+    }
+
+    // Keeps the token's accepted send times sorted and drops the ones no check can need any more. Caller holds _state.
+    private void RecordBotSend(string token, DateTimeOffset at)
+    {
+        if (!_botSends.TryGetValue(token, out var sends))
+        {
+            sends = _botSends[token] = [];
+        }
+
+        sends.Insert(sends.FindLastIndex(t => t <= at) + 1, at);
+        var stale = sends.FindIndex(t => t >= sends[^1] - PerBotHistory);
+        sends.RemoveRange(0, stale);
+    }
+
     /// <summary>A set guarded by a lock; enumeration works on a snapshot.</summary>
     private sealed class LockedSet(IEqualityComparer<string> comparer, IEnumerable<string> items) : ISet<string>, IReadOnlySet<string>
     {

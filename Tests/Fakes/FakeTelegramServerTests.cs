@@ -248,6 +248,122 @@ public sealed class FakeTelegramServerTests
     }
 
     [Fact]
+    public async Task EnforcedPerBotLimitAcceptsAtMost30PerSecondAcrossChats()
+    {
+        await using var telegram = await StartAsync();
+        telegram.EnforcePerBotLimit = true;
+        const string OtherToken = "654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 40).Select(chat => SendAsync(telegram, new { chat_id = chat, text = "bulk" })));
+        using var other = await SendAsync(telegram, new { chat_id = 1, text = "other bot" }, OtherToken);
+
+        var accepted = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
+        var limited = responses.Where(r => (int)r.StatusCode == 429).ToList();
+        Assert.Equal(40, accepted + limited.Count);
+        foreach (var response in limited)
+        {
+            // Whatever the arrival order, the oldest send of a full window leaves it within 1 s.
+            await FakeHttp.AssertJsonAsync(response, 429,
+                """{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}""");
+            Assert.Equal("1", FakeHttp.Header(response, "Retry-After"));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(0, telegram.RateLimitedCount(OtherToken));
+        Assert.Equal(limited.Count, telegram.RateLimitedCount(Token));
+        Assert.Equal(accepted, telegram.Messages.Count(m => m.Token == Token));
+        Assert.InRange(telegram.MaxAcceptedInAnyWindow(Token, TimeSpan.FromSeconds(1)), 1, FakeTelegramServer.PerBotLimit);
+
+        // Sent concurrently, the 40 normally arrive within one second; then exactly 30 fit. On a machine so
+        // loaded that they spread wider, only the invariants above hold.
+        var received = telegram.Requests.Where(r => r.Path.StartsWith($"/bot{Token}/", StringComparison.Ordinal)).Select(r => r.ReceivedAt).ToList();
+        Assert.Equal(40, received.Count);
+        if (received.Max() - received.Min() < TimeSpan.FromSeconds(1))
+        {
+            Assert.Equal(FakeTelegramServer.PerBotLimit, accepted);
+            Assert.Equal(10, telegram.RateLimitedCount(Token));
+            Assert.Equal(FakeTelegramServer.PerBotLimit, telegram.MaxAcceptedInAnyWindow(Token, TimeSpan.FromSeconds(1)));
+        }
+
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task PerBotLimitIsOffByDefault()
+    {
+        await using var telegram = await StartAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(1, 40).Select(chat => SendAsync(telegram, new { chat_id = chat, text = "bulk" })));
+
+        Assert.False(telegram.EnforcePerBotLimit);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(0, telegram.RateLimitedCount(Token));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task MaxAcceptedInAnyWindowAndRateLimitedCountAreComputedFromTheRecords()
+    {
+        await using var telegram = await StartAsync();
+        const string OtherToken = "654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+        Assert.Equal(0, telegram.MaxAcceptedInAnyWindow(Token, TimeSpan.FromSeconds(1)));
+
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await SendAsync(telegram, new { chat_id = i, text = "x" });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var otherBot = await SendAsync(telegram, new { chat_id = 1, text = "x" }, OtherToken);
+        telegram.Script(FakeTelegramServer.RateLimited(3), FakeTelegramServer.RateLimited(4));
+        using var scripted = await SendAsync(telegram, new { chat_id = 1, text = "x" });
+        using var scriptedOther = await SendAsync(telegram, new { chat_id = 1, text = "x" }, OtherToken);
+        using var rejected = await SendAsync(telegram, new { chat_id = 1, text = "" });
+
+        var times = telegram.Messages.Where(m => m.Token == Token).Select(m => m.ReceivedAt).ToList();
+        Assert.Equal(6, times.Count);
+        foreach (var window in new[] { TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(50) })
+        {
+            // The fullest half-open window starts at some message's time.
+            var expected = times.Max(start => times.Count(t => t >= start && t < start + window));
+            Assert.Equal(expected, telegram.MaxAcceptedInAnyWindow(Token, window));
+        }
+
+        Assert.Equal(6, telegram.MaxAcceptedInAnyWindow(Token, TimeSpan.FromHours(1)));
+        Assert.Equal(1, telegram.MaxAcceptedInAnyWindow(OtherToken, TimeSpan.FromHours(1)));
+        Assert.Equal(0, telegram.MaxAcceptedInAnyWindow("1:unused_token", TimeSpan.FromHours(1)));
+        Assert.Equal(1, telegram.RateLimitedCount(Token));
+        Assert.Equal(1, telegram.RateLimitedCount(OtherToken));
+        Assert.Throws<ArgumentOutOfRangeException>(() => telegram.MaxAcceptedInAnyWindow(Token, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task PerChatLimitIsKeyedByTokenAndChat()
+    {
+        await using var telegram = await StartAsync();
+        telegram.EnforcePerChatLimit = true;
+        const string OtherToken = "654321:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await SendAsync(telegram, new { chat_id = 7, text = "burst" });
+            statuses.Add((int)response.StatusCode);
+        }
+
+        using var sameChatOtherBot = await SendAsync(telegram, new { chat_id = 7, text = "other bot" }, OtherToken);
+
+        Assert.Equal([200, 200, 200, 429], statuses);
+        Assert.Equal(HttpStatusCode.OK, sameChatOtherBot.StatusCode);
+    }
+
+    [Fact]
     public async Task ScriptedHelpersAndDownAnswerLikeTheBotApi()
     {
         await using var telegram = await StartAsync();
