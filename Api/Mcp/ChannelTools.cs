@@ -30,7 +30,7 @@ public sealed class ChannelTools(IGrainFactory grains, AuditTrail audit, IHttpCo
                 c.Type.ToString().ToLowerInvariant(),
                 c.Name,
                 c.Enabled,
-                c.Health.ToString().ToLowerInvariant(),
+                c.HealthText,
                 c.Pending))
             .ToList();
         return ToolResults.Create(new ChannelListResult(channels), channels.Count == 0

@@ -11,7 +11,10 @@ public enum ChannelHealth
     Disabled = 3,
 }
 
-/// <summary>A channel as an operator or agent sees it: never its secrets.</summary>
+/// <summary>
+/// A channel as an operator or agent sees it: never its secrets. <see cref="Hold"/> says what a limit shared with other
+/// channels (a Telegram bot's rate, a platform's invalid-answer budget) holds it for, and <see cref="PausedUntil"/> until when.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("dovecote.ChannelInfo")]
 public sealed record ChannelInfo(
     [property: Id(0)] string ChannelId,
@@ -24,4 +27,12 @@ public sealed record ChannelInfo(
     [property: Id(7)] DateTimeOffset? PausedUntil,
     [property: Id(8)] string? LastError,
     [property: Id(9)] IReadOnlyDictionary<string, string> Settings,
-    [property: Id(10)] RateLimitPolicy RateLimit);
+    [property: Id(10)] RateLimitPolicy RateLimit,
+    [property: Id(11)] string? Hold = null)
+{
+    /// <summary>
+    /// "healthy", "degraded", "failing" or "disabled"; or, while a limit the channel shares holds it, what holds it:
+    /// "paused: bot budget", "held: Discord invalid-request budget".
+    /// </summary>
+    public string HealthText => Hold ?? Health.ToString().ToLowerInvariant();
+}

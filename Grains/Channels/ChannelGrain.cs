@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Dovecote.Grains.Budgets;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Rendering;
+using Dovecote.Grains.Interfaces.Budgets;
 using Dovecote.Grains.Security;
 using Dovecote.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +14,8 @@ namespace Dovecote.Grains.Channels;
 
 /// <summary>
 /// One destination of one tenant: a durable outbox drained in order by a timer, paced by a token bucket,
-/// paused whole by the platform's 429s, and kept alive across silo failures by a reminder while work is pending.
+/// paused whole by the platform's 429s, and kept alive across silo failures by a reminder while work is pending. Limits it
+/// shares with other channels (a Telegram bot's rate, a Discord bucket, a platform's invalid answers) are <see cref="ChannelBudgets"/>'.
 /// What each outcome does to the outbox is <see cref="Outbox"/>'s; this grain persists, schedules and sends.
 /// Each pending message is a record of its own (<see cref="OutboxRecords"/>): an accept writes that record only, and a
 /// finished message's record is cleared only after a channel state holding its outcome (and its idempotency key) was written.
@@ -24,9 +27,11 @@ public sealed class ChannelGrain(
     SecretProtector secrets,
     OutboundAddressGuard addressGuard,
     IOptions<DeliveryOptions> deliveryOptions,
+    IOptions<BudgetOptions> budgetOptions,
     DeliveryMetrics metrics,
+    BudgetMetrics budgetMetrics,
     TimeProvider time,
-    ILogger<ChannelGrain> logger) : Grain, IChannelGrain, IRemindable
+    ILogger<ChannelGrain> logger) : Grain, IChannelGrain, IBudgetHolderGrain, IRemindable
 {
     private const string DrainReminder = "drain";
 
@@ -51,6 +56,7 @@ public sealed class ChannelGrain(
     private Task _reminderSync = Task.CompletedTask;
     private (string DeliveryId, IReadOnlyList<RenderedChunk> Chunks)? _rendered;
     private OutboxRecords _records = null!;
+    private ChannelBudgets _budgets = null!;
 
     private string Key => this.GetPrimaryKeyString();
     private string ChannelId => GrainKeys.Split(Key).Id;
@@ -62,6 +68,7 @@ public sealed class ChannelGrain(
         // The storage [PersistentState] uses, under this grain's id: records live and move with the channel's state.
         _records = new OutboxRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME),
             this.GetGrainId());
+        _budgets = new ChannelBudgets(GrainFactory, this.GetGrainId(), budgetOptions.Value, budgetMetrics, time);
         if (!state.State.Configured) return;
         await MigrateLegacyOutboxAsync();
         var channel = state.State;
@@ -70,6 +77,7 @@ public sealed class ChannelGrain(
             await _records.ClearAsync(orphan);
         Outbox.Resume(await _records.LoadAsync(channel.HeadSequence, channel.NextSequence));
         LoadSettings();
+        await JoinBudgetsAsync();
         metrics.PendingChanged(state.State.Type, state.State.Outbox.Count);
         if (state.State.Outbox.Count > 0)
         {
@@ -80,10 +88,10 @@ public sealed class ChannelGrain(
         }
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (state.State.Configured) metrics.PendingChanged(state.State.Type, -state.State.Outbox.Count);
-        return Task.CompletedTask;
+        await ShareAsync(_budgets.ReleaseAsync(), "giving back its unused send slots");
     }
 
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
@@ -114,9 +122,11 @@ public sealed class ChannelGrain(
         if (StoredSize.Of(protectedSettings) > MaxProtectedSettingsBytes)
             throw new ArgumentException($"the settings are too large to store (at most {MaxProtectedSettingsBytes} bytes once encrypted)");
         channel.ProtectedSettings = protectedSettings;
+        channel.SettingsChangedAt = time.GetUtcNow();
         Outbox.SetEnabled(config.Enabled);
         await DurablyAsync(state.WriteStateAsync());
         LoadSettings();
+        await JoinBudgetsAsync();
         if (channel.Outbox.Count > 0) ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel} configured: {Type}, enabled {Enabled}", Key, channel.Type, channel.Enabled);
         return Info();
@@ -217,6 +227,20 @@ public sealed class ChannelGrain(
         return count;
     }
 
+    Task IBudgetHolderGrain.BudgetPausedAsync(string budgetKey, DateTimeOffset until)
+    {
+        _budgets.Paused(budgetKey, until);
+        return Task.CompletedTask;
+    }
+
+    async Task IBudgetHolderGrain.CredentialRejectedAsync(string budgetKey, string reason, DateTimeOffset at)
+    {
+        // A channel configured since may carry a fixed token; it finds out on its own next attempt.
+        var channel = state.State;
+        if (_stale || !channel.Configured || !channel.Enabled || _budgets.Key != budgetKey || channel.SettingsChangedAt > at) return;
+        await DisableForRefusedCredentialAsync(reason);
+    }
+
     Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
     {
         // The reminder only guarantees we are active; the timer does the work.
@@ -266,6 +290,7 @@ public sealed class ChannelGrain(
 
         // An empty outbox keeps its reminder until the next tick removes it: bursts do not churn the reminder table.
         if (wait is { } delay) ScheduleDrain(delay);
+        else await ShareAsync(_budgets.ReleaseAsync(), "giving back its unused send slots");
     }
 
     /// <summary>Sends the next chunk of the head message. Null: nothing to do; otherwise how long to wait before the next try.</summary>
@@ -273,8 +298,18 @@ public sealed class ChannelGrain(
     {
         if (_stale || _settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
         if (due > TimeSpan.Zero) return due;
+        var shared = await _budgets.ReadyAsync(state.State.Outbox.Count, _bucket!.Interval, state.State.SettingsChangedAt);
+        if (shared.RevokedReason is { } refused)
+        {
+            await DisableForRefusedCredentialAsync(refused);
+            return null;
+        }
+        if (shared.Wait > TimeSpan.Zero) return shared.Wait;
+        // The budget was asked across an await: a reconfigure, delete or failed write may have come in meanwhile.
+        if (_stale || _settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) != TimeSpan.Zero) return TimeSpan.Zero;
         var wait = _bucket!.TryTake();
         if (wait > TimeSpan.Zero) return wait;
+        _budgets.Take();
 
         var message = Outbox.Head;
         var channelWideBefore = ChannelWide();
@@ -294,6 +329,7 @@ public sealed class ChannelGrain(
             logger.LogError(e, "Delivery {Delivery}: {Failure}; dead-lettering it so the channel moves on", message.DeliveryId, failure);
         }
 
+        if (outcome is not null) await ShareAsync(ShareOutcomeAsync(outcome), "sharing an answer with its budgets");
         // The channel may have been deleted or reconfigured while the send was in flight.
         if (_stale) return null;
         if (!state.State.Configured || state.State.Outbox.Count == 0 || !ReferenceEquals(Outbox.Head, message)) return TimeSpan.Zero;
@@ -327,6 +363,58 @@ public sealed class ChannelGrain(
             await DurablyAsync(Task.WhenAll(_records.WriteAsync(message), writeState ? state.WriteStateAsync() : Task.CompletedTask));
         }
         return TimeSpan.Zero;
+    }
+
+    /// <summary>The shared budget saw this channel's credential refused to another channel: stop before using it again.</summary>
+    private async Task DisableForRefusedCredentialAsync(string reason)
+    {
+        Outbox.Disable($"the platform refused this channel's credential for another channel using it: {reason}");
+        await DurablyAsync(state.WriteStateAsync());
+        logger.LogWarning("Channel {Channel} disabled: {Error}", Key, state.State.DisabledReason);
+    }
+
+    /// <summary>What one answer tells the limits this channel shares (the pause is the one its own outbox takes).</summary>
+    private Task ShareOutcomeAsync(SendOutcome outcome)
+    {
+        TimeSpan? pause = outcome.Kind == OutcomeKind.RateLimited ? Outbox.ClampPause(outcome.RetryAfter ?? TimeSpan.FromSeconds(1)) : null;
+        Func<RateBucket, string>? bucketKey = _settings is DiscordSettings discord
+            ? bucket => BudgetKeys.ForDiscordBucket(GrainKeys.Split(Key).Tenant, new Uri(discord.WebhookUrl), bucket.Id)
+            : null;
+        return _budgets.ObserveAsync(outcome, pause, bucketKey);
+    }
+
+    /// <summary>Joins the budgets of the settings just loaded: a Telegram bot, a Slack workspace; a Discord bucket is learned from answers.</summary>
+    private Task JoinBudgetsAsync()
+    {
+        _budgets.CountInvalidAnswersOf(state.State.Type switch
+        {
+            ChannelType.Telegram => "Telegram",
+            ChannelType.Discord => "Discord",
+            ChannelType.Slack => "Slack",
+            _ => null,
+        });
+        return _settings switch
+        {
+            TelegramSettings telegram => _budgets.UseAsync(BudgetKeys.ForTelegramBot(telegram.BotToken), budgetOptions.Value.TelegramBotPerSecond),
+            SlackSettings slack => _budgets.UseAsync(BudgetKeys.ForSlackWorkspace(GrainKeys.Split(Key).Tenant, slack.WebhookUrl), rate: null),
+            _ => _budgets.UseAsync(key: null, rate: null),
+        };
+    }
+
+    /// <summary>
+    /// A shared budget that cannot be reached must not stop delivery: the channel's own pace and 429 pauses still hold,
+    /// and the platform repeats what the budget missed.
+    /// </summary>
+    private async Task ShareAsync(Task call, string what)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Channel {Channel}: {What} failed; delivering on its own limits", Key, what);
+        }
     }
 
     /// <summary>What a send outcome may change in the channel state itself (not the message): when it did, the state is written.</summary>
@@ -516,8 +604,10 @@ public sealed class ChannelGrain(
     private ChannelInfo Info()
     {
         var (channel, now) = (state.State, time.GetUtcNow());
-        return new ChannelInfo(ChannelId, channel.Type, channel.Name, channel.Enabled, Outbox.Health(now), channel.Outbox.Count,
-            channel.DeadLetters.Count, Outbox.PausedUntil(now), channel.Enabled ? channel.LastError : channel.DisabledReason ?? channel.LastError,
-            _settings!.Describe(), _bucket!.Policy);
+        var hold = channel.Enabled ? _budgets.Hold(now) : null;
+        var pausedUntil = new[] { Outbox.PausedUntil(now), _budgets.PausedUntil(now) }.Max();
+        return new ChannelInfo(ChannelId, channel.Type, channel.Name, channel.Enabled, hold is null ? Outbox.Health(now) : ChannelHealth.Degraded,
+            channel.Outbox.Count, channel.DeadLetters.Count, pausedUntil,
+            channel.Enabled ? channel.LastError : channel.DisabledReason ?? channel.LastError, _settings!.Describe(), _bucket!.Policy, hold);
     }
 }

@@ -41,6 +41,8 @@ public sealed class ChannelState
     /// their records, so activation probes forward from here while records exist.
     /// </summary>
     [Id(16)] public long NextSequence { get; set; }
+    /// <summary>When the settings last changed: a credential a shared budget saw rejected before then may have been fixed.</summary>
+    [Id(18)] public DateTimeOffset SettingsChangedAt { get; set; }
 }
 
 [GenerateSerializer, Alias("dovecote.OutboxMessage")]

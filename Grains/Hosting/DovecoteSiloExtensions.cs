@@ -1,4 +1,5 @@
 using Dovecote.Grains.Audit;
+using Dovecote.Grains.Budgets;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Discord;
 using Dovecote.Grains.Channels.Slack;
@@ -77,6 +78,7 @@ public static class DovecoteSiloExtensions
         services.AddDovecoteOptions<ChannelTargetOptions>(configuration);
         services.AddDovecoteOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
         services.AddDovecoteOptions<AuditOptions>(configuration.GetSection(AuditOptions.Section));
+        services.AddDovecoteOptions<BudgetOptions>(configuration.GetSection(BudgetOptions.Section));
         services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {
@@ -103,6 +105,7 @@ public static class DovecoteSiloExtensions
         services.AddSingleton<IChannelSender, WebhookSender>();
         services.AddSingleton<ChannelSenders>();
         services.TryAddSingleton<DeliveryMetrics>();
+        services.TryAddSingleton<BudgetMetrics>();
 
         silo.UseSystemTextJsonGrainStorageSerializer();
         services.Configure<SystemTextJsonGrainStorageSerializerOptions>(StorageJson.Configure);
@@ -128,7 +131,7 @@ public static class DovecoteSiloExtensions
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(telemetry.ServiceName ?? "dovecote"))
             .WithMetrics(metrics => metrics
-                .AddMeter(DeliveryMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddMeter(DeliveryMetrics.MeterName, BudgetMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddOtlpExporter());
         return builder;
     }

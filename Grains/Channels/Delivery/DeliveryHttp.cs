@@ -171,7 +171,9 @@ public static class DeliveryHttp
     {
         try
         {
-            return classify(response, body);
+            // Discord does not count a 429 of a shared resource (X-RateLimit-Scope: shared) against our address.
+            var invalid = (int)response.StatusCode is 401 or 403 or 429 && Header(response, "X-RateLimit-Scope") != "shared";
+            return classify(response, body) with { InvalidAnswer = invalid };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

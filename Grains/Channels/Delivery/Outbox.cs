@@ -168,6 +168,13 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
         }
     }
 
+    /// <summary>Disables the channel for a reason found elsewhere (its credential was refused to another channel); pending messages wait.</summary>
+    public void Disable(string reason)
+    {
+        state.Enabled = false;
+        state.DisabledReason = state.LastError = Clip(reason);
+    }
+
     /// <summary>Every pending message starts again from its first chunk (the chunks differ between platforms).</summary>
     public void RestartAll()
     {
@@ -201,9 +208,12 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
 
     public IReadOnlyList<DeliveryStatus> DeadLetters() => state.DeadLetters.Select(m => Status(m, DeliveryState.Failed)).ToList();
 
+    /// <summary>A platform's "wait this long", cut to MaxPause against absurd values.</summary>
+    public TimeSpan ClampPause(TimeSpan pause) => pause > options.MaxPause ? options.MaxPause : pause;
+
     private void Pause(DateTimeOffset now, TimeSpan pause)
     {
-        var until = now + (pause > options.MaxPause ? options.MaxPause : pause);
+        var until = now + ClampPause(pause);
         if (until > state.PausedUntil.GetValueOrDefault()) state.PausedUntil = until;
     }
 

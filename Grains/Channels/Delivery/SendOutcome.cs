@@ -38,10 +38,20 @@ public sealed record SendOutcome(
 
     public string? MessageId { get; init; } = MessageId is { Length: > MaxMessageIdLength } ? null : MessageId;
 
+    /// <summary>A 401, 403 or 429 the platform counts against our egress address (DeliveryHttp sets it from the status).</summary>
+    public bool InvalidAnswer { get; init; }
+
+    /// <summary>The platform refused the credential itself (a bot token): every channel using it is disabled.</summary>
+    public bool CredentialRejected { get; init; }
+
+    /// <summary>The platform's rate-limit bucket as the answer reported it (Discord), so channels naming one bucket share it.</summary>
+    public RateBucket? Bucket { get; init; }
+
     public static SendOutcome Delivered(string? messageId, TimeSpan? pauseAfter = null) => new(OutcomeKind.Delivered, messageId, RetryAfter: pauseAfter);
     public static SendOutcome Retryable(string error, TimeSpan? retryAfter = null) => new(OutcomeKind.Retryable, Error: error, RetryAfter: retryAfter);
     public static SendOutcome RateLimited(string error, TimeSpan retryAfter) => new(OutcomeKind.RateLimited, Error: error, RetryAfter: retryAfter);
     public static SendOutcome Dead(string error, bool disableChannel = false) => new(OutcomeKind.DeadDestination, Error: error, DisableChannel: disableChannel);
+    public static SendOutcome CredentialRefused(string error) => Dead(error, disableChannel: true) with { CredentialRejected = true };
     public static SendOutcome Rejected(string error) => new(OutcomeKind.Rejected, Error: error);
 
     private static string? Cap(string? error)
@@ -52,3 +62,9 @@ public sealed record SendOutcome(
         return string.Concat(error.AsSpan(0, keep), "…");
     }
 }
+
+/// <summary>
+/// A rate-limit bucket from an answer's headers: <paramref name="Limit"/> requests a window, <paramref name="Remaining"/> left,
+/// the window ending in <paramref name="ResetAfter"/>. Read from a destination's answer, so bounded and checked.
+/// </summary>
+public sealed record RateBucket(string Id, int Limit, int Remaining, TimeSpan ResetAfter);

@@ -11,6 +11,9 @@ public sealed class TokenBucket(RateLimitPolicy policy, TimeProvider time)
 
     public RateLimitPolicy Policy => policy;
 
+    /// <summary>The steady pace: one send per this long once the burst is spent.</summary>
+    public TimeSpan Interval => TimeSpan.FromSeconds(1 / policy.PerSecond);
+
     /// <summary>Takes a token and returns zero, or returns how long until one is available.</summary>
     public TimeSpan TryTake()
     {

@@ -31,7 +31,22 @@ public sealed class DiscordSender(IHttpClientFactory httpClientFactory, TimeProv
             httpClientFactory.CreateClient(DeliveryHttp.GuardedClient), request.Pipeline, url, body, Classify, cancellationToken);
     }
 
-    private SendOutcome Classify(HttpResponseMessage response, string body)
+    /// <summary>Longer than any bucket id Discord sends (32 hex characters); a destination's headers are hostile until checked.</summary>
+    private const int MaxBucketIdLength = 64;
+
+    private SendOutcome Classify(HttpResponseMessage response, string body) => ClassifyStatus(response, body) with { Bucket = BucketOf(response) };
+
+    /// <summary>The bucket the answer names, when its headers are whole and sane; null otherwise.</summary>
+    private static RateBucket? BucketOf(HttpResponseMessage response)
+    {
+        var id = DeliveryHttp.Header(response, "X-RateLimit-Bucket");
+        if (id is not { Length: > 0 and <= MaxBucketIdLength } || !id.All(char.IsAsciiLetterOrDigit)) return null;
+        if (!int.TryParse(DeliveryHttp.Header(response, "X-RateLimit-Limit"), out var limit) || limit is < 1 or > 10_000) return null;
+        if (!int.TryParse(DeliveryHttp.Header(response, "X-RateLimit-Remaining"), out var remaining) || remaining < 0 || remaining > limit) return null;
+        return ResetAfter(response) is { } reset ? new RateBucket(id, limit, remaining, reset) : null;
+    }
+
+    private SendOutcome ClassifyStatus(HttpResponseMessage response, string body)
     {
         var reply = ReplyJson.Read(body);
         var status = (int)response.StatusCode;

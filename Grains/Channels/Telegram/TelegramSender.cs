@@ -58,7 +58,7 @@ public sealed class TelegramSender(IHttpClientFactory httpClientFactory, IOption
         return response.StatusCode switch
         {
             // A rejected token breaks every chat of this bot: stop at once.
-            HttpStatusCode.Unauthorized or HttpStatusCode.NotFound => SendOutcome.Dead(error, disableChannel: true),
+            HttpStatusCode.Unauthorized or HttpStatusCode.NotFound => SendOutcome.CredentialRefused(error),
             HttpStatusCode.Forbidden => SendOutcome.Dead(
                 error,
                 disableChannel: Has(description, "blocked") || Has(description, "kicked") || Has(description, "deactivated")),
