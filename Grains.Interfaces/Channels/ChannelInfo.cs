@@ -34,5 +34,6 @@ public sealed record ChannelInfo(
     /// "healthy", "degraded", "failing" or "disabled"; or, while a limit the channel shares holds it, what holds it:
     /// "paused: bot budget", "held: Discord invalid-request budget".
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string HealthText => Hold ?? Health.ToString().ToLowerInvariant();
 }

@@ -14,6 +14,14 @@ public static class ChannelTestKit
     /// <summary>A Telegram chat id no other test uses.</summary>
     public static string UniqueChatId() => (1_000_000 + Interlocked.Increment(ref _next)).ToString();
 
+    /// <summary>Moves an active grain to <paramref name="silo"/>, unless it is there already.</summary>
+    public static async Task PlaceOnAsync(this Orleans.TestingHost.InProcessTestCluster cluster, IAddressable grain, SiloAddress silo)
+    {
+        // MigrateAsync waits for the old activation to go, which never happens if it is already on the target.
+        Assert.True(cluster.TryGetGrainContext(grain.GetGrainId(), out var context));
+        if (!silo.Equals(context!.Address.SiloAddress)) await cluster.MigrateAsync(grain, silo);
+    }
+
     public static IChannelGrain Channel(this IClusterClient client, string tenant, string channelId) =>
         client.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channelId));
 
