@@ -59,6 +59,31 @@ public sealed class SharedBudgetTests(SharedBudgetClusterFixture fx)
     }
 
     [Fact]
+    public async Task A_429_on_one_Slack_webhook_pauses_the_other_webhooks_of_its_workspace()
+    {
+        using var tenant = TenantContext.Enter(Tenant);
+        var team = "T" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
+        var channels = new List<IChannelGrain>();
+        for (var c = 0; c < 4; c++)
+        {
+            var channel = fx.Client.Channel(Tenant, ChannelTestKit.UniqueId("sl"));
+            await channel.ConfigureAsync(new ChannelConfig("Slack", true, new SlackSettings(fx.Slack.CreateWebhook(team))));
+            channels.Add(channel);
+        }
+        List<RecordedRequest> Workspace() => fx.Slack.Requests.Where(r => r.Path.StartsWith($"/services/{team}/", StringComparison.Ordinal)).ToList();
+        var ids = await Task.WhenAll(channels.SelectMany(c => Enumerable.Range(0, 5).Select(m => c.EnqueueOkAsync($"message {m}"))));
+        await fx.Slack.WaitUntilAsync(() => Workspace().Count(r => r.StatusCode == 200) >= 4, because: "the workspace's channels are delivering");
+
+        fx.Slack.Script(FakeSlackServer.RateLimited(3));
+        await fx.Slack.WaitUntilAsync(() => Workspace().Any(r => r.StatusCode == 429), because: "a webhook got the 429");
+        var pausedAt = Workspace().First(r => r.StatusCode == 429).ReceivedAt;
+        var finals = await Task.WhenAll(ids.Select((id, i) => channels[i / 5].WaitForFinalAsync(id, TimeSpan.FromSeconds(60))));
+
+        Assert.All(finals, f => Assert.Equal(DeliveryState.Delivered, f.State));
+        Assert.DoesNotContain(Workspace(), r => r.ReceivedAt >= pausedAt + Second && r.ReceivedAt < pausedAt.AddSeconds(3));
+    }
+
+    [Fact]
     public async Task A_bot_token_refused_once_disables_every_channel_using_it_and_a_reconfigured_one_may_try_again()
     {
         using var tenant = TenantContext.Enter(Tenant);

@@ -72,10 +72,14 @@ public sealed class FakeSlackServer : FakePlatformServer
     /// <summary>500 <c>rollup_error</c>, Slack's catch-all server failure.</summary>
     public static ScriptedResponse ServerError() => PlainText(500, "rollup_error");
 
-    /// <summary>Registers a webhook and returns its URL: <c>{BaseUrl}/services/T…/B…/{secret}</c>.</summary>
-    public string CreateWebhook()
+    /// <summary>
+    /// Registers a webhook and returns its URL: <c>{BaseUrl}/services/T…/B…/{secret}</c>, in workspace <paramref name="team"/>
+    /// ("T" and letters or digits) when given, else in a workspace of its own.
+    /// </summary>
+    public string CreateWebhook(string? team = null)
     {
-        var path = $"/services/T{RandomNumberGenerator.GetString(Alphanumerics, 10)}/B{RandomNumberGenerator.GetString(Alphanumerics, 10)}"
+        team ??= "T" + RandomNumberGenerator.GetString(Alphanumerics, 10);
+        var path = $"/services/{team}/B{RandomNumberGenerator.GetString(Alphanumerics, 10)}"
             + $"/{RandomNumberGenerator.GetString(SecretCharacters, 24)}";
         lock (_state)
         {
