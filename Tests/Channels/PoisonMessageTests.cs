@@ -159,43 +159,32 @@ public sealed class ThrowingSenderTests
     [Fact]
     public async Task A_message_whose_send_throws_is_dead_lettered_and_the_drain_goes_on_to_the_next()
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("dovecote-throwing-").FullName;
         await using var webhooks = new FakeWebhookReceiver();
         await webhooks.StartAsync();
-        var log = new GrainStateLog(new GrainStateLogOptions { Directory = Path.Combine(dataDirectory, "grains") }, NullLogger<GrainStateLog>.Instance);
-        var cluster = DeliveryClusterFixture.BuildCluster(log, dataDirectory, DeliveryClusterFixture.DeliverySettings("http://127.0.0.1:9"),
-            services: s => s.Replace(ServiceDescriptor.Singleton(sp => new ChannelSenders(sp.GetServices<IChannelSender>()
+        await using var own = await OwnDeliveryCluster.StartAsync(DeliveryClusterFixture.DeliverySettings("http://127.0.0.1:9"),
+            s => s.Replace(ServiceDescriptor.Singleton(sp => new ChannelSenders(sp.GetServices<IChannelSender>()
                 .Select(sender => sender.Type == ChannelType.Webhook ? new ThrowingSender(sender) : sender)))));
-        try
-        {
-            await cluster.DeployAsync(TestContext.Current.CancellationToken);
-            using var tenant = TenantContext.Enter("acme");
-            var (url, secret) = webhooks.CreateEndpoint();
-            var channel = cluster.Client.GetGrain<IChannelGrain>(GrainKeys.Channel("acme", "throwing"));
-            await channel.ConfigureAsync(new ChannelConfig("Hook", true, new WebhookSettings(url, secret)));
+        var cluster = own.Cluster;
+        using var tenant = TenantContext.Enter("acme");
+        var (url, secret) = webhooks.CreateEndpoint();
+        var channel = cluster.Client.GetGrain<IChannelGrain>(GrainKeys.Channel("acme", "throwing"));
+        await channel.ConfigureAsync(new ChannelConfig("Hook", true, new WebhookSettings(url, secret)));
 
-            var broken = await channel.EnqueueOkAsync(Trigger);
-            var next = await channel.EnqueueOkAsync("the next legitimate message");
-            var brokenStatus = await channel.WaitForFinalAsync(broken);
-            var nextStatus = await channel.WaitForFinalAsync(next);
-            // Later enqueues still find a drain: nothing waits on a timer the exception killed.
-            var later = await channel.EnqueueOkAsync("a later message");
-            var laterStatus = await channel.WaitForFinalAsync(later);
+        var broken = await channel.EnqueueOkAsync(Trigger);
+        var next = await channel.EnqueueOkAsync("the next legitimate message");
+        var brokenStatus = await channel.WaitForFinalAsync(broken);
+        var nextStatus = await channel.WaitForFinalAsync(next);
+        // Later enqueues still find a drain: nothing waits on a timer the exception killed.
+        var later = await channel.EnqueueOkAsync("a later message");
+        var laterStatus = await channel.WaitForFinalAsync(later);
 
-            Assert.Equal(DeliveryState.Failed, brokenStatus.State);
-            Assert.Equal("sending failed unexpectedly (InvalidOperationException)", brokenStatus.LastError);
-            Assert.Equal(DeliveryState.Delivered, nextStatus.State);
-            Assert.Equal(DeliveryState.Delivered, laterStatus.State);
-            var received = webhooks.Deliveries
-                .Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString());
-            Assert.Equal(["the next legitimate message", "a later message"], received.Distinct());
-        }
-        finally
-        {
-            await cluster.DisposeAsync();
-            await log.DisposeAsync();
-            Directory.Delete(dataDirectory, recursive: true);
-        }
+        Assert.Equal(DeliveryState.Failed, brokenStatus.State);
+        Assert.Equal("sending failed unexpectedly (InvalidOperationException)", brokenStatus.LastError);
+        Assert.Equal(DeliveryState.Delivered, nextStatus.State);
+        Assert.Equal(DeliveryState.Delivered, laterStatus.State);
+        var received = webhooks.Deliveries
+            .Select(d => System.Text.Json.JsonDocument.Parse(d.Body).RootElement.GetProperty("data").GetProperty("message").GetString());
+        Assert.Equal(["the next legitimate message", "a later message"], received.Distinct());
     }
 
     private sealed class ThrowingSender(IChannelSender inner) : IChannelSender
