@@ -34,6 +34,7 @@ public static class DovecoteApi
         builder.Services.AddDovecoteOptions<AdminOptions>(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
+        builder.Services.AddSingleton<FailedAuthenticationGate>();
         builder.Services.AddHttpContextAccessor();
         // Endpoints name the schemes they accept (/mcp: OAuth tokens or API keys); /admin checks its own token.
         builder.Services.AddAuthentication().AddMcpBearer();

@@ -19,7 +19,7 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     IOptions<ApiKeyOptions> apiKeys,
     IGrainFactory grains,
-    ClusterRateLimiter limiter,
+    FailedAuthenticationGate failures,
     Dovecote.Api.OAuth.PublicUrl publicUrl) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -34,7 +34,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
         // Cheapest first. The budget is checked before any key, so past the limit even the right key is refused (429 from
         // the challenge); and only a key shaped exactly like a minted one reaches (and activates) a key grain.
-        var budget = await limiter.PeekAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
+        var budget = await failures.PeekAsync(Context);
         if (!budget.Allowed) return AuthenticateResult.Fail("too many failed attempts from this address");
         if (MatchesConfiguredKey(presented))
             return Success(DefaultTenant, "apikey:configured");
@@ -95,7 +95,7 @@ public sealed class ApiKeyAuthenticationHandler(
     {
         if (Request.Headers.Authorization.Count > 0)
         {
-            var decision = await limiter.HitAsync("auth-fail-ip", ClusterRateLimiter.ClientKey(Context), ClusterRateLimiter.FailedAuthentication);
+            var decision = await failures.FailedAsync(Context);
             if (!decision.Allowed)
             {
                 await ClusterRateLimiter.TooMany(decision).ExecuteAsync(Context);
