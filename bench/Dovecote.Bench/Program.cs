@@ -2,6 +2,7 @@
 //   delivery (default): durable accepts and deliveries on the embedded storage (--messages 20000 --channels 1000)
 //   mcp: send_notification over HTTP next to a no-op tool on the same server (--seconds 10 --connections 32)
 //   hot: accepts into one hot channel, held and delivering (--messages 3000 --concurrency 64)
+//   budgets: Telegram chats sharing bot budgets against a rate-limiting fake Bot API (--messages-per-chat 5)
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -14,6 +15,12 @@ using Dovecote.Grains.Storage;
 if (args.FirstOrDefault() == "cluster")
 {
     await Dovecote.Bench.ClusterFailover.RunAsync(args); // Silo and Api processes on Azurite or redis-server, failover under load
+    return;
+}
+
+if (args.FirstOrDefault() == "budgets")
+{
+    await Dovecote.Bench.BudgetLoad.RunAsync(ArgValue("--messages-per-chat", 5)); // 200 chats on 1 bot, then on 20 bots
     return;
 }
 
