@@ -4,12 +4,12 @@ namespace Dovecote.Grains.Interfaces.Budgets;
 /// A platform limit many channels share, keyed by what the platform limits (BudgetKeys): one Telegram bot,
 /// one Discord rate-limit bucket, one Slack workspace. Channels lease send slots from it in batches and give back what
 /// they did not use; a shared pause (a 429) or a rejected credential (a 401) reaches every channel holding a lease.
-/// In memory only: a lease ends on its own within the lease horizon, so a budget that moves to another silo strands nothing.
+/// In memory only: a lease ends on its own by its last slot, so a budget that moves to another silo strands nothing.
 /// </summary>
 [Alias("dovecote.IDestinationBudgetGrain")]
 public interface IDestinationBudgetGrain : IGrainWithStringKey
 {
-    /// <summary>Up to <see cref="LeaseRequest.Slots"/> send times; none while the budget is paused or its credential rejected.</summary>
+    /// <summary>Up to <see cref="LeaseRequest.Slots"/> send times, at least one; none while the budget is paused or its credential rejected.</summary>
     [Alias("Lease")]
     Task<BudgetLease> LeaseAsync(LeaseRequest request);
 
@@ -40,8 +40,8 @@ public sealed record LeaseRequest(
 
 /// <summary>
 /// Send times granted to one channel, earliest first: each may be used from its time until <see cref="SlotTolerance"/> after
-/// it. Empty when the budget is paused (<see cref="PausedUntil"/>), its credential was rejected (<see cref="RevokedReason"/>),
-/// or every slot of the lease horizon is taken (ask again at <see cref="RetryAt"/>).
+/// it. The first may lie far ahead when the budget is busy: channels queue for it. Empty only when the budget is paused
+/// (<see cref="PausedUntil"/>) or its credential was rejected (<see cref="RevokedReason"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("dovecote.BudgetLease")]
 public sealed record BudgetLease(
@@ -49,5 +49,4 @@ public sealed record BudgetLease(
     [property: Id(1)] IReadOnlyList<DateTimeOffset> Slots,
     [property: Id(2)] TimeSpan SlotTolerance,
     [property: Id(3)] DateTimeOffset? PausedUntil = null,
-    [property: Id(4)] DateTimeOffset? RetryAt = null,
-    [property: Id(5)] string? RevokedReason = null);
+    [property: Id(4)] string? RevokedReason = null);

@@ -22,7 +22,10 @@ public sealed class BudgetOptions
     [Range(1, 100)]
     public int MaxLeaseSlots { get; set; } = 8;
 
-    /// <summary>How far ahead a slot may be leased: the longest a dead silo's leases keep slots from other channels.</summary>
+    /// <summary>
+    /// How far past its first slot one lease reaches (the first is the next free one, however far ahead when the budget is
+    /// busy): after a silo dies, what its channels leased goes unused at most this long past where they were queued.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
     public TimeSpan LeaseHorizon { get; set; } = TimeSpan.FromSeconds(5);
 

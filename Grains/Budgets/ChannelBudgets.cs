@@ -86,7 +86,7 @@ public sealed class ChannelBudgets(IGrainFactory grains, GrainId holder, BudgetO
             }
             (_leaseId, _tolerance) = (lease.LeaseId, lease.SlotTolerance);
             foreach (var slot in lease.Slots) _slots.Enqueue(slot);
-            if (_slots.Count == 0) return Waited("slot", lease.RetryAt > now ? lease.RetryAt.Value - now : _tolerance);
+            if (_slots.Count == 0) return Waited("slot", _tolerance);
         }
         var next = _slots.Peek();
         return next > now ? Waited("slot", next - now) : BudgetWait.Now;

@@ -5,7 +5,7 @@ namespace Dovecote.Grains.Budgets;
 /// <summary>
 /// One shared platform limit (a Telegram bot, a Discord bucket, a Slack workspace): leases send slots at the platform's
 /// rate, spreads one channel's 429 to every lease holder, and disables every channel of a rejected credential.
-/// Stateless by design: a lease lasts at most the lease horizon, a pause is the platform's to repeat, and a channel
+/// Stateless by design: a lease reaches at most the lease horizon past its first slot, a pause is the platform's to repeat, and a channel
 /// that missed a revocation gets the platform's own 401 on its next attempt.
 /// </summary>
 [GrainType("destination-budget")]
@@ -37,23 +37,12 @@ public sealed class DestinationBudgetGrain(IOptions<BudgetOptions> options, Budg
             return Task.FromResult(new BudgetLease(leaseId, [], _options.SlotTolerance, PausedUntil: _pausedUntil));
 
         var wanted = Math.Clamp(request.Slots, 1, _options.MaxLeaseSlots);
-        var latest = now + _options.LeaseHorizon;
-        List<DateTimeOffset> slots;
-        DateTimeOffset? retryAt = null;
-        if (request.Rate is { } rate and > 0)
-        {
-            var slotLength = TimeSpan.FromSeconds(1 / rate);
-            slots = _calendar.Book(leaseId, wanted, request.Spacing, slotLength, now, latest);
-            // Every slot of the horizon is taken: the first one to come free enters it then.
-            if (slots.Count == 0) retryAt = _calendar.NextFree(now, slotLength) - _options.LeaseHorizon;
-        }
-        else
-        {
+        List<DateTimeOffset> slots = request.Rate is { } rate and > 0
+            ? _calendar.Book(leaseId, wanted, request.Spacing, TimeSpan.FromSeconds(1 / rate), now, _options.LeaseHorizon)
             // Only pauses are shared: the channel keeps its own pace.
-            slots = [.. Enumerable.Range(0, wanted).Select(i => now + request.Spacing * i).TakeWhile(at => at <= latest)];
-        }
-        if (slots.Count > 0) Remember(request.Holder, now, slots[^1] + _options.SlotTolerance);
-        return Task.FromResult(new BudgetLease(leaseId, slots, _options.SlotTolerance, RetryAt: retryAt));
+            : [.. Enumerable.Range(0, wanted).Select(i => now + request.Spacing * i).TakeWhile(at => at <= now + _options.LeaseHorizon)];
+        Remember(request.Holder, now, slots[^1] + _options.SlotTolerance);
+        return Task.FromResult(new BudgetLease(leaseId, slots, _options.SlotTolerance));
     }
 
     Task IDestinationBudgetGrain.ReleaseAsync(long leaseId)

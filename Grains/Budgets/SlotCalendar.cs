@@ -12,16 +12,19 @@ public sealed class SlotCalendar
 
     /// <summary>
     /// Books up to <paramref name="count"/> slots for <paramref name="leaseId"/>, each at least <paramref name="spacing"/>
-    /// after the one before, none later than <paramref name="latest"/>.
+    /// after the one before: the first free one however far ahead (a saturated budget is a queue, not a retry loop), and
+    /// the rest no later than <paramref name="horizon"/> after it. Never empty.
     /// </summary>
-    public List<DateTimeOffset> Book(long leaseId, int count, TimeSpan spacing, TimeSpan slotLength, DateTimeOffset now, DateTimeOffset latest)
+    public List<DateTimeOffset> Book(long leaseId, int count, TimeSpan spacing, TimeSpan slotLength, DateTimeOffset now, TimeSpan horizon)
     {
         Forget(now - slotLength);
         var slots = new List<DateTimeOffset>(count);
         var from = now;
+        DateTimeOffset? latest = null;
         while (slots.Count < count)
         {
             var at = NextFree(from, slotLength);
+            latest ??= at + horizon;
             if (at > latest) break;
             Insert(at, leaseId);
             slots.Add(at);
@@ -34,9 +37,9 @@ public sealed class SlotCalendar
     public DateTimeOffset NextFree(DateTimeOffset from, TimeSpan slotLength)
     {
         var at = from;
-        foreach (var (booked, _) in _booked)
+        for (var i = FirstAfter(at - slotLength); i < _booked.Count; i++)
         {
-            if (booked <= at - slotLength) continue;
+            var booked = _booked[i].At;
             if (booked >= at + slotLength) break;
             at = booked + slotLength;
         }
@@ -56,9 +59,18 @@ public sealed class SlotCalendar
         _booked.RemoveRange(0, stale);
     }
 
-    private void Insert(DateTimeOffset at, long leaseId)
+    private void Insert(DateTimeOffset at, long leaseId) => _booked.Insert(FirstAfter(at), (at, leaseId));
+
+    /// <summary>The index of the first slot booked after <paramref name="time"/> (binary search: the calendar is in time order).</summary>
+    private int FirstAfter(DateTimeOffset time)
     {
-        var index = _booked.FindIndex(b => b.At > at);
-        _booked.Insert(index < 0 ? _booked.Count : index, (at, leaseId));
+        var (low, high) = (0, _booked.Count);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (_booked[middle].At <= time) low = middle + 1;
+            else high = middle;
+        }
+        return low;
     }
 }
