@@ -7,8 +7,8 @@ namespace Dovecote.Api.Security;
 /// <summary>
 /// Whether an address may still present credentials: the cluster-wide failed-authentication window ("auth-fail-ip"). Every
 /// request asks, so this pod keeps an address's "allowed" answer for <see cref="AllowedFor"/> instead of a grain call per
-/// request; every failure is still counted in the cluster, and its answer (a refusal above all) replaces the kept one at
-/// once. Another pod's refusals reach this one within <see cref="AllowedFor"/>.
+/// request. Every failure is still counted in the cluster and drops what this pod kept (a refusal is kept until its window
+/// ends), so this pod is exact about its own failures; another pod's reach it within <see cref="AllowedFor"/>.
 /// </summary>
 public sealed class FailedAuthenticationGate(ClusterRateLimiter limiter, TimeProvider time) : IDisposable
 {
@@ -30,18 +30,21 @@ public sealed class FailedAuthenticationGate(ClusterRateLimiter limiter, TimePro
         return Keep(client, await limiter.PeekAsync(Bucket, client, ClusterRateLimiter.FailedAuthentication));
     }
 
-    /// <summary>Counts one failed attempt cluster-wide.</summary>
+    /// <summary>Counts one failed attempt cluster-wide; this pod asks again at the next attempt, unless it was refused.</summary>
     public async Task<RateLimitDecision> FailedAsync(HttpContext http)
     {
         var client = ClusterRateLimiter.ClientKey(http);
-        return Keep(client, await limiter.HitAsync(Bucket, client, ClusterRateLimiter.FailedAuthentication));
+        var decision = await limiter.HitAsync(Bucket, client, ClusterRateLimiter.FailedAuthentication);
+        if (decision.Allowed) _decisions.Remove(client); // it may have used the last attempt of the window
+        else Keep(client, decision);
+        return decision;
     }
 
     public void Dispose() => _decisions.Dispose();
 
     private RateLimitDecision Keep(string client, RateLimitDecision decision)
     {
-        var keepFor = decision.Allowed ? AllowedFor : decision.RetryAfter > TimeSpan.Zero ? decision.RetryAfter : AllowedFor;
+        var keepFor = !decision.Allowed && decision.RetryAfter > TimeSpan.Zero ? decision.RetryAfter : AllowedFor;
         _decisions.Set(client, decision, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = keepFor, Size = 1 });
         return decision;
     }
