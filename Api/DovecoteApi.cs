@@ -49,7 +49,7 @@ public static class DovecoteApi
         app.UseForwardedHeaders();
         app.UseAuthorizeErrorPage();
         app.UseOriginAndHostChecks();
-        app.UseAuthentication();
+        app.UseDovecoteAuthentication();
         app.UseAuthorization();
         app.MapGet("/health", () => Results.Json(new { status = "ok", service = "dovecote" }));
         app.MapGet("/health/ready", ReadinessAsync);

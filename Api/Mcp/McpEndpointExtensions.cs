@@ -8,6 +8,9 @@ namespace Dovecote.Api.Mcp;
 
 public static class McpEndpointExtensions
 {
+    /// <summary>Where the MCP endpoint is.</summary>
+    public const string Path = "/mcp";
+
     /// <summary>Largest JSON-RPC body accepted at /mcp; a message is at most 32,000 characters.</summary>
     public const long MaxRequestBytes = 256 * 1024;
 
@@ -41,7 +44,7 @@ public static class McpEndpointExtensions
 
     public static WebApplication MapDovecoteMcp(this WebApplication app)
     {
-        app.MapMcp("/mcp")
+        app.MapMcp(Path)
             .RequireAuthorization(CallerPolicy)
             .AddEndpointFilter(async (context, next) =>
             {

@@ -22,6 +22,29 @@ public static class McpBearer
             options.ForwardForbid = ApiKeyAuthenticationHandler.SchemeName;
         });
 
+    /// <summary>
+    /// UseAuthentication, but /mcp runs only what its bearer needs. OpenIddict's server and validation handlers each open a
+    /// transaction for every request that passes UseAuthentication, and /mcp is none of their endpoints: an API-key call
+    /// needs neither, and an access token only the validation's (its authentication reads that transaction).
+    /// </summary>
+    public static void UseDovecoteAuthentication(this WebApplication app)
+    {
+        app.UseWhen(http => !IsMcp(http), branch => branch.UseAuthentication());
+        app.UseWhen(http => IsMcp(http) && IsJwt(http.Request.Headers.Authorization.ToString()), branch => branch.Use(async (http, next) =>
+        {
+            var handlers = http.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
+            if (await handlers.GetHandlerAsync(http, OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme) is IAuthenticationRequestHandler validation
+                && await validation.HandleRequestAsync())
+                return;
+            await next(http);
+        }));
+        // The key WebApplication checks before it adds UseAuthentication at the front of the pipeline, ahead of the forwarded
+        // headers, when the app did not call it itself (here it did, inside the branch, which has properties of its own).
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+    }
+
+    private static bool IsMcp(HttpContext http) => http.Request.Path.StartsWithSegments(Mcp.McpEndpointExtensions.Path);
+
     /// <summary>A compact JWS (3 parts) or JWE (5 parts) starting with a JSON header; API keys never look like that.</summary>
     private static bool IsJwt(string header)
     {
