@@ -7,6 +7,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Dovecote.Bench.Shared;
 using Dovecote.Perf;
 
 if (args.FirstOrDefault() == "openloop") return await OpenLoop.RunAsync(args);

@@ -6,9 +6,12 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace Dovecote.Perf;
+namespace Dovecote.Bench.Shared;
 
-/// <summary>An OAuth access token the way a public client and a person get one, over HTTP without a browser: DCR, consent page, tenant password, code, token.</summary>
+/// <summary>
+/// An OAuth access token the way a public client and a person get one, over HTTP without a browser: DCR, consent page,
+/// tenant password, code, token. Compiled into both bench programs.
+/// </summary>
 internal static partial class OAuthToken
 {
     public static async Task<string> GetAsync(string baseUrl, string tenant, string password)
@@ -19,7 +22,7 @@ internal static partial class OAuthToken
         };
         const string redirect = "http://127.0.0.1:9/callback";
         using var registered = await http.PostAsync("/register", new StringContent(
-            JsonSerializer.Serialize(new { client_name = "perf", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }),
+            JsonSerializer.Serialize(new { client_name = "dovecote-bench", redirect_uris = new[] { redirect }, token_endpoint_auth_method = "none" }),
             Encoding.UTF8,
             "application/json"));
         var clientId = JsonDocument.Parse(await registered.EnsureSuccessStatusCode().Content.ReadAsStringAsync())
@@ -33,7 +36,7 @@ internal static partial class OAuthToken
             ["client_id"] = clientId,
             ["redirect_uri"] = redirect,
             ["scope"] = "dovecote:notify",
-            ["state"] = "perf",
+            ["state"] = "bench",
             ["code_challenge"] = challenge,
             ["code_challenge_method"] = "S256",
         }));
