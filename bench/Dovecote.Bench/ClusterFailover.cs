@@ -7,6 +7,8 @@ using System.Text.Json;
 using Dovecote.Grains.Hosting;
 using Orleans.Configuration;
 
+using Dovecote.Bench.Shared;
+
 namespace Dovecote.Bench;
 
 /// <summary>

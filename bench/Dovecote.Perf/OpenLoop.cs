@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 
+using Dovecote.Bench.Shared;
+
 namespace Dovecote.Perf;
 
 /// <summary>

@@ -167,7 +167,7 @@ try
         var self = typeof(Program).Assembly.Location;
         var generator = Children.Start(new Child("openloop", "dotnet",
             [self, "openloop", "--rate", rate.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seconds", openLoopSeconds.ToString(),
-             "--url", baseUrl, "--key", ApiKey, "--channels", channelCount.ToString()]));
+             "--url", baseUrl, "--key", ApiKey, "--channels", channelCount.ToString()]) { ExitsByItself = true });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(openLoopSeconds + 120));
         await generator.WaitForExitAsync(cts.Token);
         Children.Stop(generator);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
+using Dovecote.Bench.Shared;
+
 namespace Dovecote.Perf;
 
 /// <summary>What one wrk run reported: its own numbers, parsed from its output.</summary>
@@ -43,7 +45,7 @@ internal static partial class Wrk
         var path = Path.Combine(folder, name + ".lua");
         await File.WriteAllTextAsync(path, script.ToString());
 
-        var wrk = Children.Start(new Child("wrk " + name, "wrk", [$"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", path, url]));
+        var wrk = Children.Start(new Child("wrk " + name, "wrk", [$"-t{threads}", $"-c{connections}", $"-d{seconds}s", "--latency", "-s", path, url]) { ExitsByItself = true });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds + 60));
         await wrk.WaitForExitAsync(cts.Token);
         Children.Stop(wrk);
