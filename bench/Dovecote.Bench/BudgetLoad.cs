@@ -33,14 +33,9 @@ internal static class BudgetLoad
             using var meters = new Meters();
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["DOVECOTE_DATA_DIR"] = dataDirectory,
-                ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-                ["DOVECOTE_SILO_PORT"] = FreePort().ToString(),
-                ["DOVECOTE_GATEWAY_PORT"] = FreePort().ToString(),
-                ["TELEGRAM_API_BASE_URL"] = fake.Url,
-            });
+            var settings = EmbeddedSilo.Settings(dataDirectory);
+            settings["TELEGRAM_API_BASE_URL"] = fake.Url;
+            builder.Configuration.AddInMemoryCollection(settings);
             builder.AddDovecoteSilo();
             using var host = builder.Build();
             await host.StartAsync();
@@ -116,13 +111,6 @@ internal static class BudgetLoad
         if (gotFailed > 0) row += $" ({gotFailed} failed)";
         Console.WriteLine(row);
         return (row, string.Join(", ", calls.OrderByDescending(c => c.Count).Select(c => $"{c.Key} {c.Count:N0}")));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The silo's deliveries and budget-grain calls, read from its meters in this process.</summary>

@@ -26,8 +26,8 @@ public static class McpLoad
         [
             "--urls=http://127.0.0.1:0",
             $"--DOVECOTE_DATA_DIR={dataDirectory}",
-            $"--DOVECOTE_SILO_PORT={FreePort()}",
-            $"--DOVECOTE_GATEWAY_PORT={FreePort()}",
+            $"--DOVECOTE_SILO_PORT={Dovecote.Bench.Shared.Children.FreePort()}",
+            $"--DOVECOTE_GATEWAY_PORT={Dovecote.Bench.Shared.Children.FreePort()}",
             $"--DOVECOTE_API_KEYS={ApiKey}",
             $"--OAUTH_PASSWORD={OAuthSignIn.Password}",
             "--DOVECOTE_ALLOW_PRIVATE_TARGETS=true",
@@ -112,12 +112,5 @@ public static class McpLoad
         var all = latencies.SelectMany(l => l).Order().ToArray();
         Console.WriteLine(
             $"| {label} | {all.Length / stopwatch.Elapsed.TotalSeconds:N0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} | {errors} |");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

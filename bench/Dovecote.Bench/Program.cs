@@ -39,14 +39,9 @@ var dataDirectory = Directory.CreateTempSubdirectory("dovecote-bench-").FullName
 await using var receiver = await Receiver.StartAsync();
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-{
-    ["DOVECOTE_DATA_DIR"] = dataDirectory,
-    ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-    ["DOVECOTE_SILO_PORT"] = FreePort().ToString(),
-    ["DOVECOTE_GATEWAY_PORT"] = FreePort().ToString(),
-    ["Delivery:OutboxCapacity"] = "100000",
-});
+var settings = Dovecote.Bench.EmbeddedSilo.Settings(dataDirectory);
+settings["Delivery:OutboxCapacity"] = "100000";
+builder.Configuration.AddInMemoryCollection(settings);
 // Hot mode: the same pending-bytes budget for the old code (whose range ends at 512 KiB) and the new.
 if (hot) builder.Configuration["Delivery:OutboxBudgetBytes"] = (512 * 1024).ToString();
 builder.AddDovecoteSilo();
@@ -171,13 +166,6 @@ int ArgValue(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1]) : fallback;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 /// <summary>A webhook endpoint that answers 200 at once and counts what it got.</summary>
