@@ -13,6 +13,10 @@ public interface IAuditLogGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("Append")]
     Task AppendAsync(AuditEvent auditEvent);
 
+    /// <summary>Appends the events durably, in order, in as few writes as their segments allow (one, usually).</summary>
+    [Alias("AppendMany")]
+    Task AppendManyAsync(IReadOnlyList<AuditEvent> auditEvents);
+
     /// <summary>All of the day's events, oldest first; for a day that may be large, page with <see cref="ReadPageAsync"/>.</summary>
     [Alias("Read"), ReadOnly]
     Task<IReadOnlyList<AuditEvent>> ReadAsync();

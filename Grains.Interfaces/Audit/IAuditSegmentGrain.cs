@@ -9,9 +9,12 @@ namespace Dovecote.Grains.Interfaces.Audit;
 [Alias("dovecote.IAuditSegmentGrain")]
 public interface IAuditSegmentGrain : IGrainWithStringKey, ITenantScopedGrain
 {
-    /// <summary>Appends durably, or returns false without appending when the segment is full (and from then on stays full).</summary>
-    [Alias("TryAppend")]
-    Task<bool> TryAppendAsync(AuditEvent auditEvent, int maxEvents);
+    /// <summary>
+    /// Appends durably, in one write, as many of the events (from the first, in order) as fit, and returns how many that was.
+    /// Fewer than all means the segment is full (and from then on stays full): the rest belong in the next segment.
+    /// </summary>
+    [Alias("TryAppendMany")]
+    Task<int> TryAppendAsync(IReadOnlyList<AuditEvent> auditEvents, int maxEvents);
 
     /// <summary>Up to <paramref name="limit"/> events from position <paramref name="offset"/>, oldest first.</summary>
     [Alias("Read"), ReadOnly]

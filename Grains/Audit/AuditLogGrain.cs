@@ -22,16 +22,23 @@ public sealed class AuditLogGrain(
     public static readonly TimeSpan Retention = TimeSpan.FromDays(90);
     public const int MaxPageSize = 5_000;
     private const int MaxFieldLength = 1_000;
+    /// <summary>Events per append: a batch stays a small message, and a segment of 192 KiB holds a batch of small events.</summary>
+    public const int MaxAppend = 500;
 
     private string Key => this.GetPrimaryKeyString();
 
-    async Task IAuditLogGrain.AppendAsync(AuditEvent auditEvent)
+    Task IAuditLogGrain.AppendAsync(AuditEvent auditEvent) => AppendManyAsync([auditEvent]);
+
+    Task IAuditLogGrain.AppendManyAsync(IReadOnlyList<AuditEvent> auditEvents) => AppendManyAsync(auditEvents);
+
+    private async Task AppendManyAsync(IReadOnlyList<AuditEvent> auditEvents)
     {
         var (tenant, day) = ParseKey();
-        if (auditEvent is null) throw new ArgumentException("an audit event is required");
-        if (auditEvent.Tenant != tenant)
-            throw new ArgumentException($"the event belongs to tenant '{auditEvent.Tenant}', not to '{tenant}'");
-        if (new[] { auditEvent.Actor, auditEvent.Action, auditEvent.Target, auditEvent.Detail, auditEvent.RemoteAddress }.Any(f => f?.Length > MaxFieldLength))
+        if (auditEvents is null || auditEvents.Count == 0 || auditEvents.Any(e => e is null)) throw new ArgumentException("an audit event is required");
+        if (auditEvents.Count > MaxAppend) throw new ArgumentException($"at most {MaxAppend} audit events per append");
+        if (auditEvents.FirstOrDefault(e => e.Tenant != tenant) is { } foreign)
+            throw new ArgumentException($"the event belongs to tenant '{foreign.Tenant}', not to '{tenant}'");
+        if (auditEvents.Any(e => new[] { e.Actor, e.Action, e.Target, e.Detail, e.RemoteAddress }.Any(f => f?.Length > MaxFieldLength)))
             throw new ArgumentException($"audit event fields are at most {MaxFieldLength} characters");
 
         if (state.State.Segments == 0)
@@ -43,10 +50,13 @@ public sealed class AuditLogGrain(
             if (state.State.Segments == 0) await OpenSegmentAsync(1);
         }
 
+        var rest = auditEvents;
         while (true)
         {
             var last = state.State.Segments;
-            if (await Segment(last).TryAppendAsync(auditEvent, options.Value.SegmentEvents)) return;
+            var taken = await Segment(last).TryAppendAsync(rest, options.Value.SegmentEvents);
+            if (taken == rest.Count) return;
+            rest = rest.Skip(taken).ToList();
             // Full: the first append to notice opens the next; the others, interleaved here, find it open and go on.
             if (state.State.Segments == last) await OpenSegmentAsync(last + 1);
         }

@@ -6,7 +6,7 @@ namespace Dovecote.Grains.Audit;
 
 /// <summary>
 /// One segment of an audit day, keyed "{tenant}/{yyyy-MM-dd}/{n}". Bounded in events and bytes, so its state, rewritten on
-/// every append, stays within the grain budget however busy the day is. Deleted with its day by the day's expiry reminder.
+/// every append (of a batch of events, usually), stays within the grain budget however busy the day is. Deleted with its day by the day's expiry reminder.
 /// </summary>
 // Reentrant so concurrent appends share state writes; the fullness check and the append run without an await between them.
 [GrainType("auditsegment"), Reentrant]
@@ -18,25 +18,30 @@ public sealed class AuditSegmentGrain([PersistentState("auditsegment")] IPersist
     /// <summary>Per event, on top of its JSON: type names and framing the storage serializer adds.</summary>
     private const int Overhead = 256;
 
-    async Task<bool> IAuditSegmentGrain.TryAppendAsync(AuditEvent auditEvent, int maxEvents)
+    async Task<int> IAuditSegmentGrain.TryAppendAsync(IReadOnlyList<AuditEvent> auditEvents, int maxEvents)
     {
-        if (auditEvent is null) throw new ArgumentException("an audit event is required");
+        if (auditEvents is null || auditEvents.Count == 0 || auditEvents.Any(e => e is null)) throw new ArgumentException("audit events are required");
         if (maxEvents < 1) throw new ArgumentException("maxEvents must be at least 1");
-        if (state.State.Full) return false;
+        if (state.State.Full) return 0;
 
-        var bytes = StoredBytes(auditEvent);
-        // An empty segment takes any event (one is far below MaxBytes), so the day always moves forward.
-        if (state.State.Events.Count > 0 && (state.State.Events.Count >= maxEvents || state.State.Bytes + bytes > MaxBytes))
+        // The fullness checks and the appends run without an await between them, so interleaved calls cannot overfill.
+        var taken = 0;
+        foreach (var auditEvent in auditEvents)
         {
-            state.State.Full = true;
-            await state.WriteOrReloadAsync(this);
-            return false;
+            var bytes = StoredBytes(auditEvent);
+            // An empty segment takes any event (one is far below MaxBytes), so the day always moves forward.
+            if (state.State.Events.Count > 0 && (state.State.Events.Count >= maxEvents || state.State.Bytes + bytes > MaxBytes))
+            {
+                state.State.Full = true;
+                break;
+            }
+            state.State.Events.Add(auditEvent);
+            state.State.Bytes += bytes;
+            taken++;
         }
 
-        state.State.Events.Add(auditEvent);
-        state.State.Bytes += bytes;
         await state.WriteOrReloadAsync(this); // an unsaved event must not be served by this activation
-        return true;
+        return taken;
     }
 
     Task<AuditSegmentPage> IAuditSegmentGrain.ReadAsync(int offset, int limit)

@@ -1,4 +1,5 @@
 using System.Text;
+using Dovecote.Api.Audit;
 using Dovecote.Grains.Audit;
 using Dovecote.Grains.Interfaces.Audit;
 using Dovecote.Grains.Interfaces.Tenants;
@@ -101,6 +102,58 @@ public sealed class SegmentedAuditTests(SmallSegmentClusterFixture fx) : IClassF
 
         var read = await day.ReadAsync();
         Assert.Equal(events.Select(e => e.Target).Order(), read.Select(e => e.Target).Order());
+    }
+
+    [Fact]
+    public async Task One_batch_larger_than_a_segment_is_split_over_segments_in_order()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("seg");
+        using var scope = TenantContext.Enter(tenant);
+        var day = Day(tenant, Today);
+        var first = Events(tenant, 2);
+        var batch = Events(tenant, 8).Select(e => e with { Target = "batch-" + e.Target }).ToList();
+
+        await day.AppendManyAsync(first);
+        await day.AppendManyAsync(batch);
+        await fx.Cluster.DeactivateAsync(day);
+
+        Assert.Equal([.. first, .. batch], await day.ReadAsync());
+        var key = GrainKeys.AuditDay(tenant, Today);
+        var segments = fx.StoredText("state/").Where(r => r.Key.Contains($"/auditsegment/{key}/")).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+        Assert.Equal([3, 3, 3, 1], segments.Select(r => first.Concat(batch).Count(e => r.Text.Contains($"\"{e.Target}\""))));
+    }
+
+    [Fact]
+    public async Task Concurrent_audit_trail_records_are_all_stored_once_however_they_were_batched()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("seg");
+        var trail = new AuditTrail(fx.Cluster.Client, TimeProvider.System, NullLogger<AuditTrail>.Instance);
+
+        await Task.WhenAll(Enumerable.Range(0, 300).Select(i => Task.Run(() => trail.RecordAsync(tenant, "apikey:k3x9a2b7q1p0", "notification.send", $"channel-{i}"))));
+
+        var stored = new List<AuditEvent>();
+        string? after = null;
+        do
+        {
+            var page = await trail.ReadAsync(tenant, Today, after, 100);
+            stored.AddRange(page.Events);
+            after = page.Next;
+        }
+        while (after is not null);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"channel-{i}").Order(), stored.Select(e => e.Target).Order());
+    }
+
+    [Fact]
+    public async Task A_batch_with_another_tenants_event_is_refused_whole()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("seg");
+        using var scope = TenantContext.Enter(tenant);
+        var day = Day(tenant, Today);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => day.AppendManyAsync([.. Events(tenant, 2), .. Events("globex", 1)]));
+
+        Assert.Contains("belongs to tenant 'globex'", error.Message);
+        Assert.Empty(await day.ReadAsync());
     }
 
     [Fact]
