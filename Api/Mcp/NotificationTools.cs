@@ -83,8 +83,9 @@ public sealed class NotificationTools(
         if (accepted.All(a => !a.Result.Accepted))
             throw new McpException(string.Join("; ", accepted.Select(a => a.Result.Error)));
 
+        // With no wait, a new message is queued: only a duplicate's status is worth a call.
         var results = await Task.WhenAll(accepted.Select(async a => a.Result.Accepted
-            ? Describe(a.Id, await WaitForDeliveryAsync(tenant, a.Id, a.Result.DeliveryId!, wait), a.Result)
+            ? Describe(a.Id, wait == TimeSpan.Zero && !a.Result.Duplicate ? null : await WaitForDeliveryAsync(tenant, a.Id, a.Result.DeliveryId!, wait), a.Result)
             : new DeliveryResult(a.Id, null, "failed", null, a.Result.Error, false)));
         return ToolResults.Create(new SendNotificationResult(results), string.Join('\n', results.Select(r =>
             $"{r.Channel}: {r.Status}" + (r.MessageId is null ? "" : $" (message {r.MessageId})") + (r.Error is null ? "" : $", {r.Error}")

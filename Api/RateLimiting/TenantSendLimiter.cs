@@ -7,33 +7,79 @@ namespace Dovecote.Api.RateLimiting;
 /// <summary>
 /// A tenant's sends per minute, counted cluster-wide in one rate-limit grain ("tenant-sends/{tenant}"), so one tenant's flood
 /// cannot fill the delivery queues that every tenant shares. The limit itself is read from the tenant grain at most once per
-/// <see cref="LimitCacheTime"/> per pod, so a send costs one grain call; an operator's change applies within that time.
+/// <see cref="LimitCacheTime"/> per pod; an operator's change applies within that time. Sends of one tenant that arrive
+/// while its count is being taken are counted together in the next call, so a busy tenant costs one grain call per batch.
 /// </summary>
-public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time, ILogger<TenantSendLimiter> logger)
+public sealed class TenantSendLimiter
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan LimitCacheTime = TimeSpan.FromSeconds(30);
+    private const int MaxBatch = 256;
+
+    private readonly IGrainFactory _grains;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TenantSendLimiter> _logger;
+    private readonly CoalescedCalls<int, (RateLimitDecision Decision, int Limit)> _counts;
 
     /// <summary>Bounded by the number of tenants, which the operator creates.</summary>
     private readonly ConcurrentDictionary<string, (int Limit, DateTimeOffset Until)> _limits = new(StringComparer.Ordinal);
 
+    public TenantSendLimiter(IGrainFactory grains, TimeProvider time, ILogger<TenantSendLimiter> logger)
+    {
+        (_grains, _time, _logger) = (grains, time, logger);
+        _counts = new(CountAsync, MaxBatch);
+    }
+
     /// <summary>Counts <paramref name="sends"/> sends for the tenant (already entered); null when allowed, else the refusal to show.</summary>
     public async Task<string?> TryAcquireAsync(string tenant, int sends)
     {
-        var limit = await LimitAsync(tenant);
-        var decision = await ClusterCalls.RetryAsync(
-            () => grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant)).TryAcquireAsync(sends, limit, Window), logger);
+        var (decision, limit) = await _counts.SubmitAsync(tenant, sends);
         if (decision.Allowed) return null;
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
         var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";
         return $"tenant '{tenant}' may send {limit} notifications per minute{fanOut}; retry in {seconds} s";
     }
 
+    /// <summary>
+    /// All of the batch at once when it fits; otherwise, in order, the calls that fit in what is left (one more grain call),
+    /// and the others refused. Each call stays all or nothing, so a refused fan-out sends to no channel.
+    /// </summary>
+    private async Task<IReadOnlyList<(RateLimitDecision, int)>> CountAsync(string tenant, IReadOnlyList<int> sends)
+    {
+        using var scope = TenantContext.Enter(tenant);
+        var limit = await LimitAsync(tenant);
+        var counter = _grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant));
+        Task<RateLimitDecision> Acquire(int permits) => ClusterCalls.RetryAsync(() => counter.TryAcquireAsync(permits, limit, Window), _logger);
+
+        var all = await Acquire(sends.Sum());
+        if (all.Allowed) return [.. sends.Select(_ => (all, limit))];
+
+        var results = new (RateLimitDecision, int)[sends.Count];
+        var admitted = new List<int>();
+        var room = all.Remaining;
+        for (var i = 0; i < sends.Count; i++)
+        {
+            if (sends[i] > room)
+            {
+                results[i] = (all, limit);
+                continue;
+            }
+            room -= sends[i];
+            admitted.Add(i);
+        }
+        if (admitted.Count > 0)
+        {
+            var some = await Acquire(admitted.Sum(i => sends[i]));
+            foreach (var i in admitted) results[i] = (some, limit);
+        }
+        return results;
+    }
+
     private async Task<int> LimitAsync(string tenant)
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         if (_limits.TryGetValue(tenant, out var cached) && now < cached.Until) return cached.Limit;
-        var limit = (await ClusterCalls.RetryAsync(() => grains.GetGrain<ITenantGrain>(tenant).GetLimitsAsync(), logger)).SendsPerMinute;
+        var limit = (await ClusterCalls.RetryAsync(() => _grains.GetGrain<ITenantGrain>(tenant).GetLimitsAsync(), _logger)).SendsPerMinute;
         _limits[tenant] = (limit, now + LimitCacheTime);
         return limit;
     }
