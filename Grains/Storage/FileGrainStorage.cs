@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Configuration;
@@ -39,10 +40,13 @@ internal sealed class FileGrainStorage(
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        BinaryData data = serializer.Serialize(grainState.State);
+        var data = serializer.Serialize(grainState.State).ToMemory();
         try
         {
-            grainState.ETag = await log.WriteAsync(Key(stateName, grainId), grainState.ETag, data.ToMemory());
+            // The serialized state is ours alone and immutable: the log may keep its array rather than a copy.
+            grainState.ETag = await (MemoryMarshal.TryGetArray(data, out var whole) && whole is { Offset: 0, Array: { } array } && whole.Count == array.Length
+                ? log.WriteOwnedAsync(Key(stateName, grainId), grainState.ETag, array)
+                : log.WriteAsync(Key(stateName, grainId), grainState.ETag, data));
             grainState.RecordExists = true;
         }
         catch (ETagMismatchException ex)

@@ -103,6 +103,16 @@ public sealed class GrainStateLog : IAsyncDisposable
     public Task<string> WriteAsync(string key, string? expectedETag, ReadOnlyMemory<byte> data, CancellationToken ct = default) =>
         AppendAsync(LogOp.Write, key, checkETag: true, expectedETag, data, ct);
 
+    /// <summary>
+    /// <see cref="WriteAsync"/> without the copy: the log keeps <paramref name="data"/> itself, so the caller hands it over
+    /// and never changes it again (a freshly serialized state, say).
+    /// </summary>
+    internal Task<string> WriteOwnedAsync(string key, string? expectedETag, byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Submit(LogOp.Write, key, checkETag: true, expectedETag, data);
+    }
+
     /// <summary>Stores <paramref name="data"/> whatever the current ETag is; returns the new ETag once durable.</summary>
     public Task<string> UpsertAsync(string key, ReadOnlyMemory<byte> data, CancellationToken ct = default) =>
         AppendAsync(LogOp.Write, key, checkETag: false, expectedETag: null, data, ct);
@@ -162,7 +172,11 @@ public sealed class GrainStateLog : IAsyncDisposable
         }
 
         // Copy outside the lock: the caller may reuse its buffer, and the copy is what memory and disk keep.
-        byte[] owned = data.ToArray();
+        return Submit(op, key, checkETag, expectedETag, data.ToArray());
+    }
+
+    private Task<string> Submit(LogOp op, string key, bool checkETag, string? expectedETag, byte[] owned)
+    {
         try
         {
             return Enqueue(op, key, checkETag, expectedETag, owned).Completion.Task;
