@@ -4,6 +4,7 @@ using Dovecote.Api.OAuth.Consent;
 using Dovecote.Api.OAuth.Discovery;
 using Dovecote.Api.OAuth.Registration;
 using Dovecote.Api.OAuth.Stores;
+using Dovecote.Api.OAuth.Validation;
 using Dovecote.Api.Security;
 using Dovecote.Grains.Hosting;
 using Dovecote.Grains.Security;
@@ -68,6 +69,11 @@ public static class OAuthServerExtensions
                 // Resources are checked against the one registered resource ({public url}/mcp), so per-client resource permissions add nothing.
                 server.IgnoreResourcePermissions();
                 server.AddSigningKey(keys.Signing).AddEncryptionKey(keys.Encryption);
+                // Access tokens are signed JWTs (RS256), not JWE: only this server reads them, their claims are ids the holder
+                // already knows (tenant, client, scopes, audience, expiry, token id), and decrypting one cost about 2.5 times its
+                // signature check on every /mcp call (docs/architecture.md). Codes and refresh tokens stay encrypted. The
+                // validation still holds the encryption key, so JWE access tokens issued before this keep working until they expire.
+                server.DisableAccessTokenEncryption();
 
                 // Errors that cannot go back to the client (unknown client, unregistered redirect URI) become a page (UseAuthorizeErrorPage).
                 var aspNetCore = server.UseAspNetCore().EnableAuthorizationEndpointPassthrough().EnableStatusCodePagesIntegration();
@@ -83,11 +89,11 @@ public static class OAuthServerExtensions
             {
                 validation.UseLocalServer();
                 validation.UseAspNetCore();
-                // Each /mcp call reads the token's entry and its grant (two grain calls), so a revoked grant, a replayed code or
-                // refresh token stops its access tokens at once. The token entry is what tells OpenIddict the grant's id: our
-                // JWT access tokens do not carry it. Cost: about half of a cheap tool's throughput (bench/README.md).
-                validation.EnableTokenEntryValidation();
-                validation.EnableAuthorizationEntryValidation();
+                // Each /mcp call checks the token's entry and its grant, so a revoked grant, a replayed code or refresh token
+                // stops its access tokens (the token entry is what names the grant: our access tokens do not carry its id).
+                // OpenIddict's own entry validation reads both grains on every call, about half of a cheap tool's throughput
+                // (bench/README.md); this check remembers a valid answer per pod for at most OAuth:TokenStatusCacheLifetime.
+                validation.AddEventHandler(TokenAndGrantCheck.Descriptor);
             });
 
         // The issuer and resource come from the public URL, known only once Kestrel listens when it is not configured.

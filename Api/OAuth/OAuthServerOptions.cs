@@ -8,11 +8,22 @@ public sealed class OAuthServerOptions
     public const string Section = "OAuth";
 
     /// <summary>
-    /// Hours, not minutes: Claude.ai is known to skip refreshing, and revocation still takes effect at once because
-    /// every /mcp call checks that the grant is valid.
+    /// Hours, not minutes: Claude.ai is known to skip refreshing, and revocation still takes effect within
+    /// <see cref="TokenStatusCacheLifetime"/> because /mcp checks the token's entry and grant.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// How long a pod may trust that an access token and its grant were valid in their grains: the longest a revocation
+    /// made through another pod takes to reach this one (through this pod it is at once). Zero reads both grains on every call.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:05")]
+    public TimeSpan TokenStatusCacheLifetime { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Tokens and grants remembered per pod (two entries per token in use, a few hundred bytes each); past it, calls read the grains.</summary>
+    [Range(100, 1_000_000)]
+    public int TokenStatusCacheEntries { get; set; } = 20_000;
 
     [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(30);

@@ -45,6 +45,8 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("TELEGRAM_API_BASE_URL", "api.telegram.org", "TELEGRAM_API_BASE_URL")]
     [InlineData("Delivery:MaxAttempts", "0", "Delivery__MaxAttempts must be between 1 and 100")]
     [InlineData("OAuth:AccessTokenLifetime", "00:00:00", "OAuth__AccessTokenLifetime must be between")]
+    [InlineData("OAuth:TokenStatusCacheLifetime", "00:00:06", "OAuth__TokenStatusCacheLifetime must be between")]
+    [InlineData("OAuth:TokenStatusCacheEntries", "10", "OAuth__TokenStatusCacheEntries must be between")]
     public async Task A_bad_value_stops_start_up_naming_the_variable(string variable, string value, string message)
     {
         var error = await StartUpErrorAsync(variable, value);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dovecote.Api.Security;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Dovecote.Tests.OAuth;
@@ -248,6 +249,30 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var read = await api.CallToolRawAsync(wider.AccessToken, "get_env", new { profile = OAuthApiFixture.EnvProfile });
         Assert.Equal(HttpStatusCode.OK, read.Status);
         Assert.Contains(OAuthApiFixture.EnvValues.Values.First(), read.Body);
+    }
+
+    [Fact]
+    public async Task An_access_token_is_a_signed_jwt_of_ids_only_and_a_forged_tenant_is_refused()
+    {
+        var session = await api.SignInAsync(OAuthApiFixture.AcmeTenant, OAuthApiFixture.AcmePassword);
+        var parts = session.AccessToken.Split('.');
+        Assert.Equal(3, parts.Length);
+        var header = JsonDocument.Parse(Base64UrlTextEncoder.Decode(parts[0])).RootElement;
+        Assert.Equal("RS256", header.GetProperty("alg").GetString());
+        Assert.Equal("at+jwt", header.GetProperty("typ").GetString());
+        var payload = JsonDocument.Parse(Base64UrlTextEncoder.Decode(parts[1])).RootElement;
+        Assert.Equal(OAuthApiFixture.AcmeTenant, payload.GetProperty("sub").GetString());
+        Assert.Equal($"{api.BaseUrl}/mcp", payload.GetProperty("aud").GetString());
+        string[] expected = ["iss", "exp", "iat", "aud", "scope", "jti", "sub", "client_id", "oi_prst", "oi_au_id", "oi_tkn_id", DovecoteClaims.Tenant, DovecoteClaims.Actor];
+        Assert.All(payload.EnumerateObject(), claim => Assert.Contains(claim.Name, expected));
+
+        // Another tenant in the payload: the signature no longer matches.
+        var forged = JsonSerializer.Serialize(payload.EnumerateObject().ToDictionary(
+            c => c.Name,
+            c => c.Name is "sub" or "tenant" ? JsonSerializer.SerializeToElement(OAuthApiFixture.DefaultTenant) : c.Value));
+        var forgedToken = $"{parts[0]}.{Base64UrlTextEncoder.Encode(System.Text.Encoding.UTF8.GetBytes(forged))}.{parts[2]}";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.CallToolRawAsync(forgedToken, "list_channels")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await api.CallToolRawAsync(session.AccessToken, "list_channels")).Status);
     }
 
     [Fact]

@@ -76,18 +76,19 @@ try
     }
     Console.WriteLine($"{channelCount} webhook channels created over the admin API in {setup.Elapsed.TotalSeconds:F1} s; receiver {receiver.Url}");
 
-    if (serve)
-    {
-        Console.WriteLine($"serving for {seconds} s (Ctrl+C stops): --url {baseUrl} --key {ApiKey} --channels {channelCount}");
-        await Task.Delay(TimeSpan.FromSeconds(seconds));
-        return 0;
-    }
-
     string? accessToken = null, oauthSkipped = null;
     try { accessToken = await OAuthToken.GetAsync(baseUrl, "default", OAuthPassword); }
     catch (Exception e) when (e is HttpRequestException or InvalidOperationException or JsonException or KeyNotFoundException)
     {
         oauthSkipped = e.Message;
+    }
+
+    if (serve)
+    {
+        Console.WriteLine($"serving for {seconds} s (Ctrl+C stops): --url {baseUrl} --key {ApiKey} --channels {channelCount}");
+        Console.WriteLine($"OAuth access token (tenant default): {accessToken ?? "none: " + oauthSkipped}");
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        return 0;
     }
 
     string Call(string tool, string arguments) => $$$"""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"{{{tool}}}","arguments":{{{arguments}}}}}""";
@@ -105,7 +106,11 @@ try
         new($"Dovecote send_notification (wait_seconds 0, round-robin over {channelCount} channels), API key", $"{baseUrl}/mcp", ApiKey,
             Call("send_notification", """{"channel":"perf-0","message":"perf verify","wait_seconds":0}"""), sendLua),
     };
-    if (accessToken is not null) rows.Add(new($"Dovecote list_channels ({channelCount} channels), OAuth access token", $"{baseUrl}/mcp", accessToken, Call("list_channels", "{}"), null));
+    if (accessToken is not null)
+    {
+        rows.Add(new("Dovecote tools/list, OAuth access token", $"{baseUrl}/mcp", accessToken, """{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}""", null));
+        rows.Add(new($"Dovecote list_channels ({channelCount} channels), OAuth access token", $"{baseUrl}/mcp", accessToken, Call("list_channels", "{}"), null));
+    }
 
     Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s --latency, one row after the other; a row with any error shows ERRORS, not a speed");
     var results = new List<(Row Row, WrkResult? Result, string? Problem, string Load)>();

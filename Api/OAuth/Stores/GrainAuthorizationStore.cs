@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
+using Dovecote.Api.OAuth.Validation;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -9,8 +10,9 @@ namespace Dovecote.Api.OAuth.Stores;
 /// <summary>
 /// OpenIddict authorizations on grains, reached by id or through the subject and application indexes. There is no
 /// index of all authorizations, so listing, counting and the IQueryable overloads (used by no OpenIddict handler) are not supported.
+/// Every change to one (revoked, deleted) is also forgotten by this pod's <see cref="TokenStatusCache"/>, once written.
 /// </summary>
-public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider time) : IOpenIddictAuthorizationStore<OAuthAuthorization>
+public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider time, TokenStatusCache statuses) : IOpenIddictAuthorizationStore<OAuthAuthorization>
 {
     private const string What = "authorization";
 
@@ -37,11 +39,17 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
             ?? throw new InvalidOperationException($"An authorization with id '{authorization.Id}' already exists.");
     }
 
-    public async ValueTask DeleteAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) =>
-        Deleted(await Grain(authorization.Id).DeleteAsync(authorization.ConcurrencyToken), What);
+    public async ValueTask DeleteAsync(OAuthAuthorization authorization, CancellationToken cancellationToken)
+    {
+        try { Deleted(await Grain(authorization.Id).DeleteAsync(authorization.ConcurrencyToken), What); }
+        finally { statuses.ForgetGrant(authorization.Subject, authorization.Id); }
+    }
 
-    public async ValueTask UpdateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken) =>
-        authorization.ConcurrencyToken = Updated(await Grain(authorization.Id).UpdateAsync(authorization, authorization.ConcurrencyToken), What);
+    public async ValueTask UpdateAsync(OAuthAuthorization authorization, CancellationToken cancellationToken)
+    {
+        try { authorization.ConcurrencyToken = Updated(await Grain(authorization.Id).UpdateAsync(authorization, authorization.ConcurrencyToken), What); }
+        finally { statuses.ForgetGrant(authorization.Subject, authorization.Id); }
+    }
 
     public async IAsyncEnumerable<OAuthAuthorization> FindAsync(string? subject, string? client, string? status, string? type, ImmutableArray<string>? scopes,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -84,7 +92,10 @@ public sealed class GrainAuthorizationStore(IGrainFactory grains, TimeProvider t
     {
         long revoked = 0;
         await foreach (var authorization in FindAsync(subject, client, status, type, null, cancellationToken))
-            if (await Grain(authorization.Id).RevokeAsync()) revoked++;
+        {
+            try { if (await Grain(authorization.Id).RevokeAsync()) revoked++; }
+            finally { statuses.ForgetGrant(authorization.Subject, authorization.Id); }
+        }
         return revoked;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Dovecote.Grains.Interfaces.OAuth;
+using Dovecote.Api.OAuth.Validation;
 using static Dovecote.Api.OAuth.Stores.StoreValues;
 
 namespace Dovecote.Api.OAuth.Stores;
@@ -9,8 +10,9 @@ namespace Dovecote.Api.OAuth.Stores;
 /// <summary>
 /// OpenIddict token entries on grains, reached by id, by reference id, or through their authorization (and, for tokens
 /// with none, their application). Listing, counting and the IQueryable overloads (used by no OpenIddict handler) are not supported.
+/// Every change to an entry (revoked, redeemed, deleted) is also forgotten by this pod's <see cref="TokenStatusCache"/>, once written.
 /// </summary>
-public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : IOpenIddictTokenStore<OAuthToken>
+public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time, TokenStatusCache statuses) : IOpenIddictTokenStore<OAuthToken>
 {
     private const string What = "token";
 
@@ -37,12 +39,18 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
             ?? throw new InvalidOperationException($"A token with id '{token.Id}' or with its reference id already exists.");
     }
 
-    public async ValueTask DeleteAsync(OAuthToken token, CancellationToken cancellationToken) =>
-        Deleted(await Grain(token.Id).DeleteAsync(token.ConcurrencyToken), What);
+    public async ValueTask DeleteAsync(OAuthToken token, CancellationToken cancellationToken)
+    {
+        try { Deleted(await Grain(token.Id).DeleteAsync(token.ConcurrencyToken), What); }
+        finally { statuses.ForgetToken(token.Subject, token.Id); }
+    }
 
     /// <summary>A stale copy throws <see cref="OpenIddictExceptions.ConcurrencyException"/>: that is what makes a second redemption of a code fail.</summary>
-    public async ValueTask UpdateAsync(OAuthToken token, CancellationToken cancellationToken) =>
-        token.ConcurrencyToken = Updated(await Grain(token.Id).UpdateAsync(token, token.ConcurrencyToken), What);
+    public async ValueTask UpdateAsync(OAuthToken token, CancellationToken cancellationToken)
+    {
+        try { token.ConcurrencyToken = Updated(await Grain(token.Id).UpdateAsync(token, token.ConcurrencyToken), What); }
+        finally { statuses.ForgetToken(token.Subject, token.Id); }
+    }
 
     public async IAsyncEnumerable<OAuthToken> FindAsync(
         string? subject,
@@ -105,7 +113,7 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
     {
         long revoked = 0;
         await foreach (var token in FindAsync(subject, client, status, type, cancellationToken))
-            if (await Grain(token.Id).RevokeAsync()) revoked++;
+            if (await RevokeAsync(token)) revoked++;
         return revoked;
     }
 
@@ -115,18 +123,26 @@ public sealed class GrainTokenStore(IGrainFactory grains, TimeProvider time) : I
         return RevokeAsync(null, identifier, null, null, cancellationToken);
     }
 
-    /// <summary>The replay defence: reusing a redeemed refresh token revokes every token of its authorization.</summary>
     /// <summary>
-    /// OpenIddict calls this when a code or refresh token is replayed: the grant is compromised, so the authorization is
-    /// revoked too, and the operator's grant list shows it.
+    /// The replay defence: OpenIddict calls this when a code or refresh token is replayed (the admin revoke calls it too).
+    /// The grant is compromised, so every token of it and the authorization itself are revoked, and the operator's grant list shows it.
     /// </summary>
     public async ValueTask<long> RevokeByAuthorizationIdAsync(string identifier, CancellationToken cancellationToken)
     {
         long revoked = 0;
         await foreach (var token in FindByAuthorizationIdAsync(identifier, cancellationToken))
-            if (await Grain(token.Id).RevokeAsync()) revoked++;
-        await grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(identifier)).RevokeAsync();
+            if (await RevokeAsync(token)) revoked++;
+        var authorization = grains.GetGrain<IOAuthAuthorizationGrain>(OAuthKeys.Entity(identifier));
+        var tenant = (await authorization.GetAsync())?.Subject;
+        await authorization.RevokeAsync();
+        statuses.ForgetGrant(tenant, identifier);
         return revoked;
+    }
+
+    private async Task<bool> RevokeAsync(OAuthToken token)
+    {
+        try { return await Grain(token.Id).RevokeAsync(); }
+        finally { statuses.ForgetToken(token.Subject, token.Id); }
     }
 
     public ValueTask<long> RevokeBySubjectAsync(string subject, CancellationToken cancellationToken)
