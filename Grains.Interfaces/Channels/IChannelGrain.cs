@@ -18,6 +18,10 @@ public interface IChannelGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("GetInfo"), ReadOnly]
     Task<ChannelInfo?> GetInfoAsync();
 
+    /// <summary>The channel's line on its tenant's <see cref="IChannelBoardGrain"/>, stamped now (a null entry when it does not exist).</summary>
+    [Alias("GetBoardEntry")]
+    Task<ChannelBoardUpdate> GetBoardEntryAsync();
+
     /// <summary>Accepts a message durably; the same idempotency key within 24 h returns the first delivery id.</summary>
     [Alias("Enqueue")]
     Task<EnqueueResult> EnqueueAsync(Notification notification, string? idempotencyKey);

@@ -57,6 +57,7 @@ public sealed class ChannelGrain(
     private (string DeliveryId, IReadOnlyList<RenderedChunk> Chunks)? _rendered;
     private OutboxRecords _records = null!;
     private ChannelBudgets _budgets = null!;
+    private ChannelBoardReporter _board = null!;
 
     private string Key => this.GetPrimaryKeyString();
     private string ChannelId => GrainKeys.Split(Key).Id;
@@ -69,6 +70,8 @@ public sealed class ChannelGrain(
         _records = new OutboxRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME),
             this.GetGrainId());
         _budgets = new ChannelBudgets(GrainFactory, this.GetGrainId(), budgetOptions.Value, budgetMetrics, time);
+        _board = new ChannelBoardReporter(this, GrainFactory, GrainKeys.Split(Key).Tenant, ChannelId, BoardView,
+            ServiceProvider.GetRequiredService<IOptions<ChannelBoardOptions>>().Value.PendingInterval, time, logger);
         if (!state.State.Configured) return;
         await MigrateLegacyOutboxAsync();
         var channel = state.State;
@@ -79,6 +82,7 @@ public sealed class ChannelGrain(
         LoadSettings();
         await JoinBudgetsAsync();
         metrics.PendingChanged(state.State.Type, state.State.Outbox.Count);
+        _board.Changed(); // after a silo loss the board may hold what the lost activation had not told it yet
         if (state.State.Outbox.Count > 0)
         {
             // We may be here because the silo that held us died: make sure the reminder exists, then resume.
@@ -91,6 +95,7 @@ public sealed class ChannelGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (state.State.Configured) metrics.PendingChanged(state.State.Type, -state.State.Outbox.Count);
+        _board.Flush();
         await ShareAsync(_budgets.ReleaseAsync(), "giving back its unused send slots");
     }
 
@@ -129,6 +134,7 @@ public sealed class ChannelGrain(
         await JoinBudgetsAsync();
         if (channel.Outbox.Count > 0) ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel} configured: {Type}, enabled {Enabled}", Key, channel.Type, channel.Enabled);
+        _board.Changed();
         return Info();
     }
 
@@ -143,6 +149,7 @@ public sealed class ChannelGrain(
         await DurablyAsync(Task.WhenAll(sequences.Select(_records.ClearAsync)));
         await state.ClearStateAsync();
         _settings = null;
+        _board.Changed();
         await SyncReminderAsync();
         foreach (var waiter in _waiters.Values.SelectMany(w => w)) waiter.TrySetResult();
         _waiters.Clear();
@@ -151,6 +158,8 @@ public sealed class ChannelGrain(
     }
 
     Task<ChannelInfo?> IChannelGrain.GetInfoAsync() => Task.FromResult(state.State.Configured ? Info() : null);
+
+    Task<ChannelBoardUpdate> IChannelGrain.GetBoardEntryAsync() => Task.FromResult(_board.Current());
 
     async Task<EnqueueResult> IChannelGrain.EnqueueAsync(Notification notification, string? idempotencyKey)
     {
@@ -184,6 +193,7 @@ public sealed class ChannelGrain(
             throw;
         }
         metrics.PendingChanged(state.State.Type, 1);
+        _board.PendingChanged();
         ScheduleDrain(TimeSpan.Zero);
         return result;
     }
@@ -222,6 +232,7 @@ public sealed class ChannelGrain(
         await DurablyAsync(Task.WhenAll(state.State.Outbox.Where(m => m.Sequence >= first).Select(_records.InsertAsync)));
         await DurablyAsync(Task.WhenAll(state.WriteStateAsync(), SyncReminderAsync()));
         metrics.PendingChanged(state.State.Type, count);
+        _board.Changed();
         ScheduleDrain(TimeSpan.Zero);
         logger.LogInformation("Channel {Channel}: {Count} dead letters redriven", Key, count);
         return count;
@@ -230,6 +241,7 @@ public sealed class ChannelGrain(
     Task IBudgetHolderGrain.BudgetPausedAsync(string budgetKey, DateTimeOffset until)
     {
         _budgets.Paused(budgetKey, until);
+        _board.Changed();
         return Task.CompletedTask;
     }
 
@@ -370,6 +382,7 @@ public sealed class ChannelGrain(
     {
         Outbox.Disable($"the platform refused this channel's credential for another channel using it: {reason}");
         await DurablyAsync(state.WriteStateAsync());
+        _board.Changed();
         logger.LogWarning("Channel {Channel} disabled: {Error}", Key, state.State.DisabledReason);
     }
 
@@ -504,6 +517,7 @@ public sealed class ChannelGrain(
     private void Report(OutboxMessage message, Applied applied)
     {
         var channel = state.State;
+        _board.Changed();
         switch (applied.Step)
         {
             case OutboxStep.Retrying:
@@ -600,6 +614,9 @@ public sealed class ChannelGrain(
         WebhookSettings w => addressGuard.CheckUrl(w.Url) is { } p ? $"url {p}" : null,
         _ => null,
     };
+
+    /// <summary>What the tenant's channel board shows of this channel (<see cref="ChannelBoardReporter"/>): null until configured.</summary>
+    private ChannelInfo? BoardView() => state.State.Configured && _settings is not null ? Info() : null;
 
     private ChannelInfo Info()
     {

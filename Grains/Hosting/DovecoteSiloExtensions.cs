@@ -1,5 +1,6 @@
 using Dovecote.Grains.Audit;
 using Dovecote.Grains.Budgets;
+using Dovecote.Grains.Channels;
 using Dovecote.Grains.Channels.Delivery;
 using Dovecote.Grains.Channels.Discord;
 using Dovecote.Grains.Channels.Slack;
@@ -79,6 +80,7 @@ public static class DovecoteSiloExtensions
         services.AddDovecoteOptions<TenantOptions>(configuration.GetSection(TenantOptions.Section));
         services.AddDovecoteOptions<AuditOptions>(configuration.GetSection(AuditOptions.Section));
         services.AddDovecoteOptions<BudgetOptions>(configuration.GetSection(BudgetOptions.Section));
+        services.AddDovecoteOptions<ChannelBoardOptions>(configuration.GetSection(ChannelBoardOptions.Section));
         services.AddOutboundAddressGuard(configuration);
         services.AddOptions<ReminderOptions>().Configure<IOptions<DeliveryOptions>>((reminders, delivery) =>
         {

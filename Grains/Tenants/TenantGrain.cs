@@ -38,6 +38,9 @@ public sealed partial class TenantGrain(
 
     private string Tenant => this.GetPrimaryKeyString();
 
+    /// <summary>What list_channels reads; told (one-way) of every channel this tenant lists or drops.</summary>
+    private IChannelBoardGrain Board => GrainFactory.GetGrain<IChannelBoardGrain>(Tenant);
+
     Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password) => UpsertAsync(displayName, password, null);
 
     Task<TenantInfo> ITenantGrain.UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits) =>
@@ -89,20 +92,27 @@ public sealed partial class TenantGrain(
         if (!GrainKeys.IsValidChannelId(channelId))
             throw new ArgumentException("a channel id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         var at = state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
-        if (at >= 0) return;
-        if (state.State.ChannelIds.Count >= Limits.Channels)
-            throw new ArgumentException($"tenant '{Tenant}' may have {Limits.Channels} channels and has {state.State.ChannelIds.Count}; delete one first");
-        state.State.ChannelIds.Insert(~at, channelId);
-        await state.WriteOrReloadAsync(this);
+        if (at < 0)
+        {
+            if (state.State.ChannelIds.Count >= Limits.Channels)
+                throw new ArgumentException($"tenant '{Tenant}' may have {Limits.Channels} channels and has {state.State.ChannelIds.Count}; delete one first");
+            state.State.ChannelIds.Insert(~at, channelId);
+            await state.WriteOrReloadAsync(this);
+        }
+        using var scope = TenantContext.Enter(Tenant);
+        await Board.ListedAsync(channelId); // one-way, and again for a listed id: the board may have missed it
     }
 
     async Task ITenantGrain.RemoveChannelAsync(string channelId)
     {
         EnsureExists();
-        var at = channelId is null ? -1 : state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
+        if (channelId is null) return;
+        var at = state.State.ChannelIds.BinarySearch(channelId, StringComparer.Ordinal);
         if (at < 0) return;
         state.State.ChannelIds.RemoveAt(at);
         await state.WriteOrReloadAsync(this);
+        using var scope = TenantContext.Enter(Tenant);
+        await Board.UnlistedAsync(channelId); // one-way
     }
 
     Task<IReadOnlyList<string>> ITenantGrain.GetChannelIdsAsync()
