@@ -1,6 +1,7 @@
 using Dovecote.Api.Audit;
-using Dovecote.Api.RateLimiting;
+using Dovecote.Api.Accounts;
 using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.Accounts;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -94,8 +95,7 @@ public sealed class SignInService(
     IGrainFactory grains,
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictApplicationManager applications,
-    ClusterRateLimiter limiter,
-    IOptions<OAuthServerOptions> options,
+    TenantPasswords passwords,
     PublicUrl publicUrl,
     AuditTrail audit)
 {
@@ -121,35 +121,27 @@ public sealed class SignInService(
 
     public async Task<SignInOutcome> SignInAsync(HttpContext http, OpenIddictRequest request, object application, string tenant, string password)
     {
-        var (perAddress, perTenant) = (options.Value.SignInPerAddress, options.Value.SignInPerTenant);
-        var address = ClusterRateLimiter.ClientKey(http);
-        var tenantKey = GrainKeys.IsValidTenant(tenant) ? tenant : "invalid";
-
-        // Every attempt is reserved (counted) before the password is looked at, so a right guess past the limit is refused like
-        // a wrong one, and concurrent POSTs cannot all pass a check made before any of them is counted. A success gives its
-        // reservations back, so the budgets count failures only and people signing in from one office never use them up.
-        if (await limiter.HitAsync("signin-fail-ip", address, perAddress) is { Allowed: false } byAddress)
-            return new SignInOutcome.Limited(byAddress.RetryAfter);
-        if (await limiter.HitAsync("signin-fail-tenant", tenantKey, perTenant) is { Allowed: false } byTenant)
+        return await passwords.CheckAsync(http, tenant, password, "oauth.signin.failed", request.ClientId!) switch
         {
-            await limiter.ReleaseAsync("signin-fail-ip", address, perAddress); // this attempt was never evaluated
-            return new SignInOutcome.Limited(byTenant.RetryAfter);
-        }
+            PasswordCheck.Limited limited => new SignInOutcome.Limited(limited.RetryAfter),
+            PasswordCheck.Refused => new SignInOutcome.Refused(),
+            _ => await GrantAsync(http, request, application, tenant, subject: tenant, account: AccountIds.Password(tenant)),
+        };
+    }
 
-        if (!GrainKeys.IsValidTenant(tenant) || !await VerifyAsync(tenant, password))
-        {
-            if (GrainKeys.IsValidTenant(tenant)) await audit.RecordAsync(tenant, "anonymous", "oauth.signin.failed", request.ClientId!, null, http);
-            return new SignInOutcome.Refused();
-        }
-        await limiter.ReleaseAsync("signin-fail-ip", address, perAddress);
-        await limiter.ReleaseAsync("signin-fail-tenant", tenantKey, perTenant);
-
+    /// <summary>
+    /// Issues the code for a person already known to act for <paramref name="tenant"/>. The token's subject is
+    /// <paramref name="subject"/>; the grant records <paramref name="account"/>, the account that approved it.
+    /// </summary>
+    public async Task<SignInOutcome> GrantAsync(HttpContext http, OpenIddictRequest request, object application, string tenant, string subject, string account)
+    {
         var scopes = GrantedScopes(request);
         var applicationId = await applications.GetIdAsync(application, http.RequestAborted)
             ?? throw new InvalidOperationException("The application has no id");
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, tenant)
+        identity.SetClaim(Claims.Subject, subject)
             .SetClaim(DovecoteClaims.Tenant, tenant)
+            .SetClaim(GrantAccounts.AccountClaim, account)
             .SetClaim(DovecoteClaims.Actor, $"oauth:{request.ClientId}");
         identity.SetScopes(scopes);
         // RFC 8707: tokens are for this server's MCP endpoint; OpenIddict already refused any other resource.
@@ -158,7 +150,20 @@ public sealed class SignInService(
 
         if (await OAuthClientLimit.RefusalAsync(grains, authorizations, tenant, applicationId, http.RequestAborted) is { } overLimit)
             return new SignInOutcome.OverLimit(overLimit);
-        var authorization = await authorizations.CreateAsync(identity, tenant, applicationId, AuthorizationTypes.Permanent, [.. scopes], http.RequestAborted);
+        // The grant's entry stays under the tenant (the subject its indexes, the tenant's grant list, its client limit and the
+        // operator's revoke-all search by) and records the approving account, which the member's removal revokes by.
+        var descriptor = new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            CreationDate = DateTimeOffset.UtcNow,
+            Principal = new ClaimsPrincipal(identity),
+            Status = Statuses.Valid,
+            Subject = tenant,
+            Type = AuthorizationTypes.Permanent,
+        };
+        descriptor.Scopes.UnionWith(scopes);
+        GrantAccounts.Record(descriptor, account);
+        var authorization = await authorizations.CreateAsync(descriptor, http.RequestAborted);
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         identity.SetDestinations(_ => [Destinations.AccessToken]);
 
@@ -167,11 +172,5 @@ public sealed class SignInService(
             new ClaimsPrincipal(identity),
             properties: null,
             OpenIddictServerAspNetCoreDefaults.AuthenticationScheme));
-    }
-
-    private async Task<bool> VerifyAsync(string tenant, string password)
-    {
-        using var scope = TenantContext.Enter(tenant);
-        return password.Length > 0 && await grains.GetGrain<ITenantGrain>(tenant).VerifyPasswordAsync(password);
     }
 }
