@@ -10,17 +10,23 @@ public static class AccountExtensions
     {
         var services = builder.Services;
         services.AddDovecoteOptions<AccountOptions>(builder.Configuration);
-        services.AddDovecoteOptions<UpstreamSignInOptions>(builder.Configuration);
         services.AddSingleton<TenantPasswords>();
         services.AddSingleton<AccountMemberships>();
         services.AddSingleton<SignInProviders>();
+        services.AddSingleton<UpstreamIdentities>();
+        services.AddSingleton<AccountSignIn>();
+        services.AddScoped<MemberAdministration>();
+        services.AddHttpClient(UpstreamIdentities.GitHubApiClient, client => client.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         authentication.AddAccountSession();
+
         return builder;
     }
 
     public static WebApplication MapDovecoteAccounts(this WebApplication app)
     {
         app.MapSignIn();
+        app.MapUpstreamSignIn();
+        app.MapInvitations();
         return app;
     }
 }

@@ -25,10 +25,10 @@ public sealed class UpstreamSignInOptions
 
     /// <summary>GitHub's web origin (authorize) and API origin (token exchange is on the web origin, /user on the API); tests point them at a fake.</summary>
     [ConfigurationKeyName("DOVECOTE_GITHUB_BASE_URL"), Url]
-    public string GitHubBaseUrl { get; set; } = "https://github.com";
+    public string GitHubBaseUrl { get; set; } = UpstreamSignInExtensions.GitHubDefaults.Web;
 
     [ConfigurationKeyName("DOVECOTE_GITHUB_API_BASE_URL"), Url]
-    public string GitHubApiBaseUrl { get; set; } = "https://api.github.com";
+    public string GitHubApiBaseUrl { get; set; } = UpstreamSignInExtensions.GitHubDefaults.Api;
 
     /// <summary>The OpenID Connect issuer; its /.well-known/openid-configuration is read at start.</summary>
     [ConfigurationKeyName("DOVECOTE_OIDC_AUTHORITY"), Url]

@@ -17,7 +17,7 @@ namespace Dovecote.Api.OAuth.Consent;
 public static class AuthorizeEndpoint
 {
     private const string TenantField = "tenant", PasswordField = "password", DecisionField = "decision";
-    private static readonly HashSet<string> PageFields = [ConsentCsrf.FieldName, TenantField, PasswordField, DecisionField];
+    private static readonly HashSet<string> PageFields = [ConsentCsrf.FieldName, TenantField, PasswordField, DecisionField, ConsentPage.ViaField];
 
     public static WebApplication MapAuthorize(this WebApplication app)
     {
@@ -25,7 +25,8 @@ public static class AuthorizeEndpoint
         return app;
     }
 
-    private static async Task<IResult> AuthorizeAsync(HttpContext http, IOpenIddictApplicationManager applications, ConsentCsrf csrf, SignInService signIn)
+    private static async Task<IResult> AuthorizeAsync(HttpContext http, IOpenIddictApplicationManager applications, ConsentCsrf csrf, SignInService signIn,
+        AccountMemberships memberships, SignInProviders providers)
     {
         var request = http.GetOpenIddictServerRequest();
         var redirect = Uri.TryCreate(request?.RedirectUri, UriKind.Absolute, out var uri) ? uri : null;
@@ -50,6 +51,11 @@ public static class AuthorizeEndpoint
             CsrfToken: csrf.Issue(http),
             Tenant: (string?)request[TenantField] ?? "default",
             Error: null);
+        // A signed-in person picks one of their tenants; anyone else signs in upstream (back to this page) or types a password.
+        var session = await AccountSession.CurrentAsync(http);
+        view = session is null
+            ? view with { Providers = providers.Links(view.ReturnUrl) }
+            : view with { Person = new ConsentPerson(AccountSession.NameOf(session), [.. (await memberships.ForAsync(session)).Select(m => m.Tenant)]) };
 
         if (HttpMethods.IsGet(http.Request.Method)) return ConsentPage.Render(view, StatusCodes.Status200OK);
 
@@ -62,6 +68,9 @@ public static class AuthorizeEndpoint
         if ((string?)request[DecisionField] != "allow")
             return await signIn.DenyAsync(http, request);
 
+        if ((string?)request[ConsentPage.ViaField] == ConsentPage.ViaSession)
+            return await ApproveAsSessionAsync(http, request, application, view, session, memberships, signIn);
+
         var outcome = await signIn.SignInAsync(http, request, application, view.Tenant, (string?)request[PasswordField] ?? "");
         return outcome switch
         {
@@ -69,6 +78,27 @@ public static class AuthorizeEndpoint
             SignInOutcome.Limited limited => Limited(http, view, limited.RetryAfter),
             SignInOutcome.OverLimit over => ConsentPage.Render(view with { Error = over.Reason }, StatusCodes.Status409Conflict),
             _ => ConsentPage.Render(view with { Error = "Wrong tenant or password." }, StatusCodes.Status401Unauthorized),
+        };
+    }
+
+    /// <summary>
+    /// The signed-in person allows the app for the tenant they picked, which must be one of theirs now (asked of the tenant's
+    /// member grain, not taken from the form). The tokens' subject is their account; a tenant-password session stays the tenant.
+    /// </summary>
+    private static async Task<IResult> ApproveAsSessionAsync(HttpContext http, OpenIddictRequest request, object application, ConsentView view,
+        ClaimsPrincipal? session, AccountMemberships memberships, SignInService signIn)
+    {
+        if (session is null || AccountSession.AccountOf(session) is not { } account)
+            return ConsentPage.Render(view with { Person = null, Error = "Your session has ended. Sign in again." }, StatusCodes.Status401Unauthorized);
+        if (await memberships.RoleInAsync(session, view.Tenant) is null)
+            return ConsentPage.Render(view with { Error = $"You are not a member of tenant '{view.Tenant}'." }, StatusCodes.Status403Forbidden);
+
+        var subject = AccountIds.PasswordTenant(account) is not null ? view.Tenant : account;
+        return await signIn.GrantAsync(http, request, application, view.Tenant, subject, account) switch
+        {
+            SignInOutcome.Allowed allowed => allowed.Result,
+            SignInOutcome.OverLimit over => ConsentPage.Render(view with { Error = over.Reason }, StatusCodes.Status409Conflict),
+            var other => throw new InvalidOperationException($"a grant to a member cannot end as {other}"),
         };
     }
 
@@ -167,7 +197,7 @@ public sealed class SignInService(
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         identity.SetDestinations(_ => [Destinations.AccessToken]);
 
-        await audit.RecordAsync(tenant, $"oauth:{request.ClientId}", "oauth.authorize", request.ClientId!, string.Join(' ', scopes), http);
+        await audit.RecordAsync(tenant, account, "oauth.authorize", request.ClientId!, string.Join(' ', scopes), http);
         return new SignInOutcome.Allowed(Results.SignIn(
             new ClaimsPrincipal(identity),
             properties: null,

@@ -12,7 +12,16 @@ public sealed record ConsentView(
     IReadOnlyList<KeyValuePair<string, string>> Parameters,
     string CsrfToken,
     string Tenant,
-    string? Error);
+    string? Error,
+    ConsentPerson? Person = null,
+    IReadOnlyList<Accounts.ProviderLink>? Providers = null)
+{
+    /// <summary>"/authorize?..." with this request's parameters: where a sign-in started from this page comes back to.</summary>
+    public string ReturnUrl => Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/authorize", Parameters.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+}
+
+/// <summary>The signed-in person on the consent page, and the tenants they may connect the app to.</summary>
+public sealed record ConsentPerson(string Name, IReadOnlyList<string> Tenants);
 
 /// <summary>
 /// The consent page as plain server-rendered HTML: one form, no script, so it works without JavaScript, and a CSP
@@ -99,6 +108,19 @@ public static class ConsentPage
         }
         html.Append("</ul>");
 
+        if (view.Person is { } person)
+        {
+            SessionForm(html, view, person);
+            Foot(html);
+            return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+        }
+        if (view.Providers is { Count: > 0 } providers)
+        {
+            html.Append("<h2 id=\"signin\">Sign in</h2>");
+            Accounts.SignInPage.ProviderButtons(html, providers);
+            html.Append("<p class=\"or\">or with a tenant's password</p>");
+        }
+
         html.Append("<form method=\"post\" action=\"/authorize\">");
         foreach (var (name, value) in view.Parameters) html.Hidden(name, value);
         html.Hidden(ConsentCsrf.FieldName, view.CsrfToken);
@@ -114,6 +136,40 @@ public static class ConsentPage
         Foot(html);
         return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
     }
+
+    /// <summary>
+    /// The form of a signed-in person: which of their tenants gets the connection (a picker when there are several), then
+    /// Allow or Deny. The server checks the tenant against their memberships again on the post.
+    /// </summary>
+    private static void SessionForm(StringBuilder html, ConsentView view, ConsentPerson person)
+    {
+        var h = HtmlEncoder.Default;
+        html.Append("<p>Signed in as <strong>").Append(h.Encode(person.Name)).Append("</strong>.</p>");
+        html.Append("<form method=\"post\" action=\"/authorize\">");
+        foreach (var (name, value) in view.Parameters) html.Hidden(name, value);
+        html.Hidden(ConsentCsrf.FieldName, view.CsrfToken).Hidden(ViaField, ViaSession);
+        if (person.Tenants.Count == 0)
+            html.Append("<p class=\"alert\" role=\"alert\">You do not belong to any tenant yet. Ask a tenant's owner for an invitation.</p>");
+        else if (person.Tenants.Count == 1)
+            html.Hidden("tenant", person.Tenants[0]).Append("<p>Tenant: <strong>").Append(h.Encode(person.Tenants[0])).Append("</strong></p>");
+        else
+        {
+            html.Append("<label for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\" required>");
+            foreach (var tenant in person.Tenants)
+                html.Append("<option value=\"").Append(h.Encode(tenant)).Append('"').Append(tenant == view.Tenant ? " selected" : "").Append('>')
+                    .Append(h.Encode(tenant)).Append("</option>");
+            html.Append("</select>");
+        }
+        html.Append("<div class=\"actions\">");
+        if (person.Tenants.Count > 0) html.Append("<button type=\"submit\" class=\"allow\" name=\"decision\" value=\"allow\">Allow</button>");
+        html.Append("<button type=\"submit\" class=\"deny\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></div></form>");
+        html.Append("<p class=\"fine\"><a href=\"").Append(h.Encode(Accounts.AccountSession.SignInPath + "?" + Accounts.AccountSession.ReturnUrlParameter + "="
+                + Uri.EscapeDataString(view.ReturnUrl)))
+            .Append("\">Sign in differently</a>. Only connect apps you trust. The operator can revoke this access at any time.</p>");
+    }
+
+    /// <summary>The consent form's marker for "the signed-in person approves" (no password on the form).</summary>
+    public const string ViaField = "via", ViaSession = "session";
 
     /// <summary>
     /// Any page in this look, with these headers' CSP: <paramref name="body"/> writes what goes under the brand. For the
