@@ -197,7 +197,7 @@ public sealed class SignInService(
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         identity.SetDestinations(_ => [Destinations.AccessToken]);
 
-        await audit.RecordAsync(tenant, account, "oauth.authorize", request.ClientId!, string.Join(' ', scopes), http);
+        await audit.RecordAsync(tenant, $"oauth:{request.ClientId}", "oauth.authorize", request.ClientId!, $"{string.Join(' ', scopes)}; approved by {account}", http);
         return new SignInOutcome.Allowed(Results.SignIn(
             new ClaimsPrincipal(identity),
             properties: null,
