@@ -16,7 +16,18 @@ public sealed class AccountSignIn(IGrainFactory grains, IOptions<AccountOptions>
         var account = grains.GetGrain<IAccountGrain>(AccountIds.GrainKey(person.AccountId));
         await account.SignInAsync(person.AccountId, person.DisplayName, person.Email);
         if (options.Value.SignUp && (await account.GetMembershipsAsync()).Count == 0)
-            await SignUpAsync(http, account, person);
+        {
+            try
+            {
+                await SignUpAsync(http, account, person);
+            }
+            catch (ArgumentException refused)
+            {
+                // The service is full (the tenant directory's bound): the person still signs in, with no tenant until invited.
+                logger.LogWarning("Sign-up of {Account} refused: {Reason}", person.AccountId, refused.Message);
+                await audit.RecordAsync(AuditTrail.SystemTenant, person.AccountId, "account.signup.refused", person.Handle, refused.Message, http);
+            }
+        }
         await AccountSession.SignInAsync(http, person.AccountId, person.DisplayName);
         await audit.RecordAsync(AuditTrail.SystemTenant, person.AccountId, "account.signin", person.Handle, null, http);
     }

@@ -8,8 +8,6 @@ public sealed class SignInProviders(IOptions<UpstreamSignInOptions> options)
     public const string GitHub = "github";
     public const string Oidc = "oidc";
 
-    public bool Any => options.Value.GitHubEnabled || options.Value.OidcEnabled;
-
     /// <summary>"/signin/{provider}?returnUrl=...": each link starts that provider's sign-in and comes back to <paramref name="returnUrl"/>.</summary>
     public IReadOnlyList<ProviderLink> Links(string returnUrl)
     {

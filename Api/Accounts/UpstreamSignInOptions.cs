@@ -9,7 +9,7 @@ namespace Dovecote.Api.Accounts;
 /// </summary>
 public sealed class UpstreamSignInOptions
 {
-    [ConfigurationKeyName("DOVECOTE_GITHUB_CLIENT_ID"), StringLength(200)]
+    [ConfigurationKeyName("DOVECOTE_GITHUB_CLIENT_ID"), StringLength(200), CustomValidation(typeof(UpstreamSignInOptions), nameof(CheckGitHub))]
     public string? GitHubClientId { get; set; }
 
     [ConfigurationKeyName("DOVECOTE_GITHUB_CLIENT_SECRET"), StringLength(500)]
@@ -31,7 +31,7 @@ public sealed class UpstreamSignInOptions
     public string GitHubApiBaseUrl { get; set; } = UpstreamSignInExtensions.GitHubDefaults.Api;
 
     /// <summary>The OpenID Connect issuer; its /.well-known/openid-configuration is read at start.</summary>
-    [ConfigurationKeyName("DOVECOTE_OIDC_AUTHORITY"), Url]
+    [ConfigurationKeyName("DOVECOTE_OIDC_AUTHORITY"), Url, CustomValidation(typeof(UpstreamSignInOptions), nameof(CheckOidc))]
     public string? OidcAuthority { get; set; }
 
     [ConfigurationKeyName("DOVECOTE_OIDC_CLIENT_ID"), StringLength(200)]
@@ -50,6 +50,23 @@ public sealed class UpstreamSignInOptions
 
     public bool GitHubEnabled => !string.IsNullOrWhiteSpace(GitHubClientId);
     public bool OidcEnabled => !string.IsNullOrWhiteSpace(OidcAuthority) && !string.IsNullOrWhiteSpace(OidcClientId);
+
+    /// <summary>A GitHub client id needs its secret: GitHub refuses the code exchange without one.</summary>
+    public static ValidationResult? CheckGitHub(string? clientId, ValidationContext context) =>
+        string.IsNullOrWhiteSpace(clientId) || !string.IsNullOrWhiteSpace(((UpstreamSignInOptions)context.ObjectInstance).GitHubClientSecret)
+            ? ValidationResult.Success
+            : new ValidationResult($"{context.DisplayName} is set but DOVECOTE_GITHUB_CLIENT_SECRET is not");
+
+    /// <summary>An OIDC authority and its client id come together, and the authority is an absolute http(s) URL.</summary>
+    public static ValidationResult? CheckOidc(string? authority, ValidationContext context)
+    {
+        var clientId = ((UpstreamSignInOptions)context.ObjectInstance).OidcClientId;
+        if (string.IsNullOrWhiteSpace(authority) != string.IsNullOrWhiteSpace(clientId))
+            return new ValidationResult($"{context.DisplayName} and DOVECOTE_OIDC_CLIENT_ID must be set together");
+        return string.IsNullOrWhiteSpace(authority) || Uri.TryCreate(authority.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+            ? ValidationResult.Success
+            : new ValidationResult($"{context.DisplayName} must be the provider's absolute https URL (its issuer)");
+    }
 
     public static IReadOnlySet<string> List(string? commaSeparated) =>
         new HashSet<string>(commaSeparated?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],

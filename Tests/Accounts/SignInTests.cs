@@ -106,3 +106,28 @@ public sealed class SignInTests(OAuthApiFixture api) : IClassFixture<OAuthApiFix
     private static string? ConsentDriverHeading(string html) =>
         System.Text.RegularExpressions.Regex.Match(html, "<h1[^>]*>(.*?)</h1>").Groups[1].Value is { Length: > 0 } heading ? heading : null;
 }
+
+/// <summary>/signin and the consent page share the cluster-wide failure budgets: guessing on one page uses up the other's.</summary>
+public sealed class SharedSignInLimitTests(LowSignInLimitOAuthApiFixture api) : IClassFixture<LowSignInLimitOAuthApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Wrong_passwords_at_signin_count_toward_the_consent_pages_limit()
+    {
+        using var browser = api.NewConsentDriver();
+        browser.Headers.Add("X-Forwarded-For", "203.0.113.77"); // an address of its own, so other tests' failures do not count
+        var form = await browser.GetAuthorizeFormAsync(new Uri($"{api.BaseUrl}/signin"), Ct);
+        for (var i = 0; i < LowSignInLimitOAuthApiFixture.PerAddress; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await browser.SubmitForPageAsync(form, OAuthApiFixture.AcmeTenant, "wrong-password", "signin", cancellationToken: Ct)).Status);
+        var limited = await browser.SubmitForPageAsync(form, OAuthApiFixture.AcmeTenant, OAuthApiFixture.AcmePassword, "signin", cancellationToken: Ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
+
+        // The consent page, same address: limited too, even with the right password.
+        var redirect = $"http://127.0.0.1:{FreePorts.Next()}/callback";
+        var client = await api.RegisterPublicClientAsync(redirect);
+        var consent = await browser.GetAuthorizeFormAsync(api.AuthorizeUri(client.ClientId, redirect, OAuthApiFixture.NotifyScope, "s", Pkce.Create()), Ct);
+        var refused = await browser.SubmitForPageAsync(consent, OAuthApiFixture.AcmeTenant, OAuthApiFixture.AcmePassword, "allow", cancellationToken: Ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.Status);
+    }
+}
