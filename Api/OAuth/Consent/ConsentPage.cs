@@ -66,7 +66,8 @@ public static class ConsentPage
         .provider{display:block;margin-top:12px;padding:11px 16px;border-radius:8px;border:1px solid var(--line);color:var(--ink);font-weight:600;text-align:center;text-decoration:none}
         .provider:hover,.provider:focus-visible{border-color:var(--accent)}
         .or{margin:20px 0 0;text-align:center;font-size:.85rem}
-        .link{flex:none;padding:0;border:0;background:none;color:var(--accent);font-weight:400;text-decoration:underline}
+        .signed{margin-top:20px}
+        a{color:var(--accent)}
         """;
 
     /// <summary>The CSP hash of <see cref="Style"/>: the one stylesheet the page may use.</summary>
@@ -144,7 +145,7 @@ public static class ConsentPage
     private static void SessionForm(StringBuilder html, ConsentView view, ConsentPerson person)
     {
         var h = HtmlEncoder.Default;
-        html.Append("<p>Signed in as <strong>").Append(h.Encode(person.Name)).Append("</strong>.</p>");
+        html.Append("<p class=\"signed\">Signed in as <strong>").Append(h.Encode(person.Name)).Append("</strong>.</p>");
         html.Append("<form method=\"post\" action=\"/authorize\">");
         foreach (var (name, value) in view.Parameters) html.Hidden(name, value);
         html.Hidden(ConsentCsrf.FieldName, view.CsrfToken).Hidden(ViaField, ViaSession);
