@@ -38,7 +38,8 @@ public sealed class AccountSignIn(IGrainFactory grains, IOptions<AccountOptions>
     /// </summary>
     private async Task SignUpAsync(HttpContext http, IAccountGrain account, UpstreamIdentity.Allowed person)
     {
-        var chosen = await account.SignUpAsync(NewTenantId(person.Handle), $"{person.DisplayName}'s tenant"[..Math.Min(100, person.DisplayName.Length + 9)]);
+        var displayName = $"{person.DisplayName}'s tenant";
+        var chosen = await account.SignUpAsync(NewTenantId(person.Handle), displayName.Length <= 100 ? displayName : displayName[..100]);
         using (TenantContext.Enter(chosen))
             await grains.GetGrain<ITenantMembersGrain>(AccountIds.Members(chosen)).AddAsync(person.AccountId, person.DisplayName, TenantRole.Owner);
         await audit.RecordAsync(chosen, person.AccountId, "account.signup", chosen, null, http);

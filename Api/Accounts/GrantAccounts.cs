@@ -5,7 +5,7 @@ namespace Dovecote.Api.Accounts;
 /// <summary>Which account approved an OAuth grant: a claim in its tokens and a property of its authorization entry.</summary>
 public static class GrantAccounts
 {
-    public const string AccountClaim = "dovecote_account";
+    public const string AccountClaim = AccountSession.AccountClaim;
     public const string AccountProperty = "dovecote_account";
 
     public static void Record(OpenIddictAuthorizationDescriptor descriptor, string account) =>

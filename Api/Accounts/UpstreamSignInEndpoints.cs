@@ -36,12 +36,13 @@ public static class UpstreamSignInEndpoints
         UpstreamIdentities identities, AccountSignIn accounts, AuditTrail audit, ILoggerFactory loggers)
     {
         ConsentPage.ApplySecurityHeaders(http.Response, redirectOrigin: null);
-        if (RegistrationName(provider, options.Value) is not { } registration) return NotConfigured();
+        if (RegistrationName(provider, options.Value) is null) return NotConfigured();
 
         var result = await http.AuthenticateAsync(OpenIddictClientAspNetCoreDefaults.AuthenticationScheme);
         if (!result.Succeeded || result.Principal is not { Identity.IsAuthenticated: true } principal)
         {
-            // A tampered or replayed state, a nonce that does not match, a refusal at the provider: nobody is signed in.
+            // A tampered state, one from another browser or brought to another provider's callback, a nonce that does not
+            // match, a refusal at the provider: OpenIddict refuses them all, and nobody is signed in.
             var error = result.Properties?.GetString(OpenIddictClientAspNetCoreConstants.Properties.Error) ?? "invalid_request";
             var description = result.Properties?.GetString(OpenIddictClientAspNetCoreConstants.Properties.ErrorDescription);
             loggers.CreateLogger(typeof(UpstreamSignInEndpoints)).LogWarning("Sign-in with {Provider} failed: {Error} {Description}", provider, error, description);
@@ -49,11 +50,6 @@ public static class UpstreamSignInEndpoints
                 $"The answer from the sign-in provider could not be accepted ({error}{(description is null ? "" : ": " + description)}). Start again from the sign-in page.",
                 StatusCodes.Status400BadRequest);
         }
-        // The state token names the registration that started this sign-in: a callback path of another provider is refused.
-        if (principal.FindFirstValue(OpenIddictConstants.Claims.Private.ProviderName) is { } named && named != registration)
-            return ConsentPage.Problem("Sign-in did not complete", "This answer belongs to another sign-in provider. Start again from the sign-in page.",
-                StatusCodes.Status400BadRequest);
-
         switch (await identities.ResolveAsync(provider, principal, result.Properties, http.RequestAborted))
         {
             case UpstreamIdentity.Refused refused:

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dovecote.Api.Accounts;
@@ -82,6 +83,12 @@ public sealed partial class AccountConsentTests(AccountsApiFixture api) : IClass
             var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
             var grant = await GrantOfAsync(authorizations, OAuthApiFixture.AcmeTenant, client.ClientId);
             Assert.Equal(account, await GrantAccounts.OfAsync(authorizations, grant, Ct));
+
+            // The tokens' subject is the account, yet their audit lands in the tenant, naming the client and the approver.
+            var events = await api.Admin.GetFromJsonAsync<JsonElement>($"/admin/tenants/{OAuthApiFixture.AcmeTenant}/audit", Ct);
+            var mine = events.EnumerateArray().Where(e => e.GetProperty("actor").GetString() == $"oauth:{client.ClientId}").ToList();
+            Assert.Contains(mine, e => e.GetProperty("action").GetString() == "oauth.token");
+            Assert.Contains(mine, e => e.GetProperty("action").GetString() == "oauth.authorize" && e.GetProperty("detail").GetString()!.EndsWith($"approved by {account}"));
         }
     }
 

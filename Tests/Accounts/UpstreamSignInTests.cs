@@ -92,6 +92,20 @@ public sealed class UpstreamSignInTests(AccountsApiFixture api) : IClassFixture<
     }
 
     [Fact]
+    public async Task GitHubs_answer_brought_to_the_other_providers_callback_is_refused()
+    {
+        api.GitHub.AddUser(700005, "mixup", "Mix Up", null, AccountsApiFixture.AllowedOrg);
+        api.GitHub.SignInAs("mixup");
+        using var browser = api.NewConsentDriver();
+        var back = await AccountsApiFixture.FollowAsync(browser, new Uri($"{api.BaseUrl}/signin/github?returnUrl=%2Fconsole"),
+            stopAt: uri => uri.AbsolutePath == "/signin/callback/github");
+        var mixedUp = new Uri(back.Response.Headers.Location!.ToString().Replace("/signin/callback/github", "/signin/callback/oidc"));
+        var page = await browser.GetAuthorizePageAsync(mixedUp, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, page.Status);
+        Assert.Null(api.SessionAccount(browser));
+    }
+
+    [Fact]
     public async Task A_state_from_another_browser_is_refused()
     {
         api.GitHub.AddUser(700004, "copycat", "Copy Cat", null, AccountsApiFixture.AllowedOrg);
