@@ -131,3 +131,40 @@ public sealed class SharedSignInLimitTests(LowSignInLimitOAuthApiFixture api) : 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.Status);
     }
 }
+
+/// <summary>Behind a TLS-terminating proxy (DOVECOTE_PUBLIC_URL https, Kestrel on http): the session cookie is Secure.</summary>
+public sealed class ProxiedSignInTests(ProxiedOAuthApiFixture api) : IClassFixture<ProxiedOAuthApiFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_session_cookie_is_secure_when_the_public_url_is_https()
+    {
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+        HttpRequestMessage ThroughProxy(HttpMethod method, string path)
+        {
+            var request = new HttpRequestMessage(method, api.BaseUrl + path);
+            request.Headers.Host = new Uri(ProxiedOAuthApiFixture.PublicOrigin).Host;
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            return request;
+        }
+
+        using var get = await http.SendAsync(ThroughProxy(HttpMethod.Get, "/signin"), Ct);
+        var html = await get.Content.ReadAsStringAsync(Ct);
+        var csrfCookie = get.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("dovecote_csrf=", StringComparison.Ordinal)).Split(';')[0];
+        var form = ConsentDriver.ParseForm(html, new Uri(api.BaseUrl + "/signin"))!;
+        var post = ThroughProxy(HttpMethod.Post, "/signin");
+        post.Headers.Add("Cookie", csrfCookie);
+        post.Headers.Add("Origin", ProxiedOAuthApiFixture.PublicOrigin);
+        post.Content = new FormUrlEncodedContent(new Dictionary<string, string>(form.Fields)
+        {
+            ["tenant"] = OAuthApiFixture.AcmeTenant, ["password"] = OAuthApiFixture.AcmePassword,
+        });
+        using var signedIn = await http.SendAsync(post, Ct);
+
+        Assert.Equal(HttpStatusCode.Found, signedIn.StatusCode);
+        var session = signedIn.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(AccountSession.CookieName + "=", StringComparison.Ordinal));
+        Assert.Contains("secure", session, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", session, StringComparison.OrdinalIgnoreCase);
+    }
+}
