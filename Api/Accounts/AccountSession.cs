@@ -80,12 +80,15 @@ public static class AccountSession
 
     public static string NameOf(ClaimsPrincipal user) => user.FindFirstValue(NameClaim) ?? AccountOf(user) ?? "";
 
+    /// <summary>Room for a consent page's /authorize URL with a 2,048-character client_id, its redirect URI and state.</summary>
+    private const int MaxReturnUrl = 8192;
+
     /// <summary>
     /// <paramref name="returnUrl"/> when it is a local path ("/console", "/authorize?..."), else <paramref name="fallback"/>:
     /// never another site, a scheme-relative "//host" or a "/\host" that browsers read as one.
     /// </summary>
     public static string LocalUrlOr(string? returnUrl, string fallback = "/console") =>
-        returnUrl is { Length: > 0 and <= 4096 } url && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
+        returnUrl is { Length: > 0 and <= MaxReturnUrl } url && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'))
             && !url.Any(char.IsControl)
             ? url
             : fallback;
