@@ -1,3 +1,4 @@
+using Dovecote.Api.Accounts;
 using Dovecote.Api.Admin;
 using Dovecote.Api.Audit;
 using Dovecote.Api.Configuration;
@@ -10,7 +11,7 @@ using Dovecote.Grains.Hosting;
 
 namespace Dovecote.Api;
 
-/// <summary>The whole front end on one screen: Orleans (embedded silo or cluster client), OAuth, MCP, admin, health.</summary>
+/// <summary>The whole front end on one screen: Orleans (embedded silo or cluster client), OAuth, accounts, MCP, admin, health.</summary>
 public static class DovecoteApi
 {
     public const string DefaultUrl = "http://localhost:8080";
@@ -37,7 +38,8 @@ public static class DovecoteApi
         builder.Services.AddSingleton<FailedAuthenticationGate>();
         builder.Services.AddHttpContextAccessor();
         // Endpoints name the schemes they accept (/mcp: OAuth tokens or API keys); /admin checks its own token.
-        builder.Services.AddAuthentication().AddMcpBearer();
+        var authentication = builder.Services.AddAuthentication().AddMcpBearer();
+        builder.AddDovecoteAccounts(authentication);
         builder.Services.AddAuthorization(options => options.AddPolicy(McpEndpointExtensions.CallerPolicy, policy => policy
             .AddAuthenticationSchemes(McpBearer.SchemeName)
             .RequireAuthenticatedUser()));
@@ -55,6 +57,7 @@ public static class DovecoteApi
         app.MapGet("/health/ready", ReadinessAsync);
         app.MapDovecoteMcp();
         app.MapDovecoteOAuth();
+        app.MapDovecoteAccounts();
         app.MapDovecoteAdmin();
         app.MapGrantAdmin();
         configure?.Invoke(app);

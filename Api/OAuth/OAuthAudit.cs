@@ -20,7 +20,7 @@ public static class OAuthAudit
         public async ValueTask HandleAsync(ProcessSignInContext context)
         {
             if (context.EndpointType != OpenIddictServerEndpointType.Token
-                || context.Principal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
+                || TenantOf(context.Principal) is not { } tenant) return;
             await RecordAsync(audit, logger, tenant, context.Request.ClientId, "oauth.token", context.Request.GrantType, http.HttpContext);
         }
     }
@@ -37,10 +37,14 @@ public static class OAuthAudit
 
         public async ValueTask HandleAsync(HandleRevocationRequestContext context)
         {
-            if (context.IsRejected || context.GenericTokenPrincipal?.GetClaim(OpenIddictConstants.Claims.Subject) is not { } tenant) return;
-            await RecordAsync(audit, logger, tenant, context.Request.ClientId, "oauth.revoke", context.GenericTokenPrincipal.GetTokenType(), http.HttpContext);
+            if (context.IsRejected || TenantOf(context.GenericTokenPrincipal) is not { } tenant) return;
+            await RecordAsync(audit, logger, tenant, context.Request.ClientId, "oauth.revoke", context.GenericTokenPrincipal!.GetTokenType(), http.HttpContext);
         }
     }
+
+    /// <summary>The grant's tenant: its claim, or the subject of tokens issued before an account could be the subject.</summary>
+    private static string? TenantOf(ClaimsPrincipal? principal) =>
+        principal?.GetClaim(DovecoteClaims.Tenant) ?? principal?.GetClaim(OpenIddictConstants.Claims.Subject);
 
     /// <summary>An audit failure is logged, not thrown: the token was already validated, and a 500 here would only confuse the client.</summary>
     private static async Task RecordAsync(AuditTrail audit, ILogger logger, string tenant, string? clientId, string action, string? detail, HttpContext? http)

@@ -1,3 +1,4 @@
+using Dovecote.Api.Accounts;
 using Dovecote.Api.DataProtection;
 using Dovecote.Api.Hosting;
 using Dovecote.Api.OAuth.Consent;
@@ -53,6 +54,8 @@ public static class OAuthServerExtensions
             .RemoveAllLoggers();
 
         services.AddDataProtection().SetApplicationName("dovecote").PersistKeysToGrains();
+        // The client side toward GitHub / OIDC, when configured: its state tokens use the same keys.
+        services.AddUpstreamSignIn(services.AddDovecoteOptionsNow<UpstreamSignInOptions>(configuration), keys, httpsOnly);
 
         services.AddOpenIddict()
             .AddCore(core => core.UseGrainStores())

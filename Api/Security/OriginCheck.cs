@@ -49,11 +49,14 @@ public static class OriginCheck
     }
 
     /// <summary>
-    /// Browsers send "Origin: null" when they post the consent form, because the page sets Referrer-Policy: no-referrer.
-    /// That form carries its own CSRF proof (HMAC'd token plus SameSite cookie), so "null" is accepted there only.
+    /// Browsers send "Origin: null" when they post a form from a page served with Referrer-Policy: no-referrer (the consent
+    /// and sign-in pages). Those forms carry their own CSRF proof (HMAC'd token plus SameSite cookie), so "null" is accepted
+    /// there only. Add a path here only for forms that check ConsentCsrf.
     /// </summary>
     private static bool IsConsentFormPost(HttpContext context, string origin) =>
-        origin == "null" && context.Request.Path.Equals("/authorize", StringComparison.OrdinalIgnoreCase);
+        origin == "null" && CsrfCheckedFormPaths.Any(path => context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase));
+
+    private static readonly string[] CsrfCheckedFormPaths = ["/authorize", "/signin", "/signout", "/invitations/accept"];
 
     private static string[] List(string? commaSeparated) =>
         commaSeparated?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];

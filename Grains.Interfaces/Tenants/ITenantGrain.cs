@@ -14,6 +14,13 @@ public interface ITenantGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("UpsertWithLimits")]
     Task<TenantInfo> UpsertAsync(string displayName, string? password, TenantLimitOverrides? limits);
 
+    /// <summary>
+    /// Creates a new tenant for self-service sign-up, refused when the id is taken. Idempotent for the same
+    /// <paramref name="createdBy"/>, so a sign-up retried after a failure finishes instead of being locked out.
+    /// </summary>
+    [Alias("Create")]
+    Task<TenantInfo> CreateAsync(string displayName, string createdBy);
+
     /// <summary>The tenant, or null when it does not exist.</summary>
     [Alias("Get"), ReadOnly]
     Task<TenantInfo?> GetAsync();

@@ -75,6 +75,15 @@ public sealed partial class TenantGrain(
         return Info();
     }
 
+    async Task<TenantInfo> ITenantGrain.CreateAsync(string displayName, string createdBy)
+    {
+        if (string.IsNullOrEmpty(createdBy) || createdBy.Length > 200) throw new ArgumentException("createdBy must be 1 to 200 characters");
+        if (state.State.Exists)
+            return state.State.CreatedBy == createdBy ? Info() : throw new ArgumentException($"tenant '{Tenant}' exists already");
+        state.State.CreatedBy = createdBy;
+        return await UpsertAsync(displayName, null, null);
+    }
+
     Task<TenantInfo?> ITenantGrain.GetAsync() => Task.FromResult(state.State.Exists ? Info() : null);
 
     Task<TenantLimits> ITenantGrain.GetLimitsAsync() => Task.FromResult(Limits);

@@ -17,6 +17,8 @@ public sealed class TenantState
     [Id(6)] public Dictionary<string, string> EnvProfiles { get; set; } = [];
     /// <summary>The operator's limits; null members (and a state stored before limits) follow the configured defaults.</summary>
     [Id(7)] public TenantLimitOverrides? Limits { get; set; }
+    /// <summary>The account that created the tenant by self-service sign-up; null for tenants the operator created.</summary>
+    [Id(8)] public string? CreatedBy { get; set; }
 
     public override string ToString() =>
         $"TenantState {{ {DisplayName}, {ChannelIds.Count} channels, {ApiKeys.Count} keys, {EnvProfiles.Count} env profiles }}";

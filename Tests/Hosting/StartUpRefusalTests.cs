@@ -12,6 +12,7 @@ public sealed class StartUpRefusalTests : IDisposable
         [
             "DOVECOTE_SECRETS_KEY", "DOVECOTE_AZURE_STORAGE", "DOVECOTE_REDIS", "DOVECOTE_OAUTH_SIGNING_KEY", "DOVECOTE_OAUTH_ENCRYPTION_KEY",
             "COOKIE_ENCRYPTION_KEY", "OAUTH_PASSWORD", "ADMIN_TOKEN", "ADMIN_REVOKE_TOKEN", "DOVECOTE_API_KEYS",
+            "DOVECOTE_GITHUB_CLIENT_SECRET", "DOVECOTE_OIDC_CLIENT_SECRET",
         ];
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("dovecote-refusal-").FullName;
 
@@ -47,6 +48,10 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("OAuth:AccessTokenLifetime", "00:00:00", "OAuth__AccessTokenLifetime must be between")]
     [InlineData("OAuth:TokenStatusCacheLifetime", "00:00:06", "OAuth__TokenStatusCacheLifetime must be between")]
     [InlineData("OAuth:TokenStatusCacheEntries", "10", "OAuth__TokenStatusCacheEntries must be between")]
+    [InlineData("DOVECOTE_GITHUB_CLIENT_ID", "Ov23liFakeClientId", "DOVECOTE_GITHUB_CLIENT_ID is set but DOVECOTE_GITHUB_CLIENT_SECRET is not")]
+    [InlineData("DOVECOTE_OIDC_AUTHORITY", "https://login.example.com", "DOVECOTE_OIDC_AUTHORITY and DOVECOTE_OIDC_CLIENT_ID must be set together")]
+    [InlineData("DOVECOTE_SIGNUP", "maybe", "DOVECOTE_SIGNUP")]
+    [InlineData("DOVECOTE_SESSION_LIFETIME", "00:00:01", "DOVECOTE_SESSION_LIFETIME must be 5 minutes to 30 days")]
     public async Task A_bad_value_stops_start_up_naming_the_variable(string variable, string value, string message)
     {
         var error = await StartUpErrorAsync(variable, value);

@@ -42,10 +42,13 @@ public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandle
     }
 }
 
-/// <summary>The MCP C# SDK client with OAuth: a consent driver plays the user; every request is recorded.</summary>
-public sealed class SdkOAuthSession(OAuthApiFixture api, string tenant, string password) : IAsyncDisposable
+/// <summary>
+/// The MCP C# SDK client with OAuth: a consent driver plays the user, typing the tenant's password, or, given a
+/// <paramref name="browser"/> already signed in (and no password), picking the tenant as that person; every request is recorded.
+/// </summary>
+public sealed class SdkOAuthSession(OAuthApiFixture api, string tenant, string? password, ConsentDriver? browser = null) : IAsyncDisposable
 {
-    private readonly ConsentDriver _browser = api.NewConsentDriver();
+    private readonly ConsentDriver _browser = browser ?? api.NewConsentDriver();
     private readonly ConcurrentQueue<Uri> _authorizations = new();
     private McpClient? _client;
 

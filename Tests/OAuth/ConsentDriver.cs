@@ -102,8 +102,8 @@ public sealed partial class ConsentDriver : IDisposable
         return await ReadPageAsync(response, form.Action, cancellationToken);
     }
 
-    /// <summary>The whole user journey: open the page, sign in, allow; asserts the 302 and returns the redirect's parameters.</summary>
-    public async Task<AuthorizationRedirect> AuthorizeAsync(Uri authorizeUri, string tenant, string password, CancellationToken cancellationToken = default)
+    /// <summary>The whole user journey: open the page, sign in (no password: as the signed-in person, picking <paramref name="tenant"/>), allow; asserts the 302 and returns the redirect's parameters.</summary>
+    public async Task<AuthorizationRedirect> AuthorizeAsync(Uri authorizeUri, string tenant, string? password, CancellationToken cancellationToken = default)
     {
         var form = await GetAuthorizeFormAsync(authorizeUri, cancellationToken);
         using var response = await SubmitAsync(form, tenant, password, "allow", cancellationToken: cancellationToken);

@@ -80,6 +80,12 @@ public class OAuthApiFixture : IAsyncLifetime
 
     /// <summary>More command-line settings for a derived fixture (closed registration, low sign-in limits, ...).</summary>
     protected virtual IEnumerable<string> ExtraArguments => [];
+
+    /// <summary>Starts what a derived fixture's <see cref="ExtraArguments"/> point at (fake identity providers), before the Api.</summary>
+    protected virtual Task StartDependenciesAsync() => Task.CompletedTask;
+
+    /// <summary>Stops them, after the Api.</summary>
+    protected virtual ValueTask StopDependenciesAsync() => ValueTask.CompletedTask;
     public FakeTelegramServer Telegram { get; } = new();
 
     /// <summary>The public URL and issuer, e.g. http://127.0.0.1:41234 (no trailing slash).</summary>
@@ -97,6 +103,7 @@ public class OAuthApiFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Telegram.StartAsync();
+        await StartDependenciesAsync();
         var port = FreePorts.Next();
         BaseUrl = $"http://127.0.0.1:{port}";
         List<string> args =
@@ -255,6 +262,7 @@ public class OAuthApiFixture : IAsyncLifetime
         _admin?.Dispose();
         if (_app is not null) await _app.DisposeAsync();
         await Telegram.DisposeAsync();
+        await StopDependenciesAsync();
         Directory.Delete(_dataDirectory, recursive: true);
         GC.SuppressFinalize(this);
     }

@@ -1,6 +1,7 @@
 using Dovecote.Api.Audit;
-using Dovecote.Api.RateLimiting;
+using Dovecote.Api.Accounts;
 using Dovecote.Api.Security;
+using Dovecote.Grains.Interfaces.Accounts;
 using Dovecote.Grains.Interfaces.Tenants;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
@@ -16,7 +17,7 @@ namespace Dovecote.Api.OAuth.Consent;
 public static class AuthorizeEndpoint
 {
     private const string TenantField = "tenant", PasswordField = "password", DecisionField = "decision";
-    private static readonly HashSet<string> PageFields = [ConsentCsrf.FieldName, TenantField, PasswordField, DecisionField];
+    private static readonly HashSet<string> PageFields = [ConsentCsrf.FieldName, TenantField, PasswordField, DecisionField, ConsentPage.ViaField];
 
     public static WebApplication MapAuthorize(this WebApplication app)
     {
@@ -24,7 +25,8 @@ public static class AuthorizeEndpoint
         return app;
     }
 
-    private static async Task<IResult> AuthorizeAsync(HttpContext http, IOpenIddictApplicationManager applications, ConsentCsrf csrf, SignInService signIn)
+    private static async Task<IResult> AuthorizeAsync(HttpContext http, IOpenIddictApplicationManager applications, ConsentCsrf csrf, SignInService signIn,
+        AccountMemberships memberships, SignInProviders providers)
     {
         var request = http.GetOpenIddictServerRequest();
         var redirect = Uri.TryCreate(request?.RedirectUri, UriKind.Absolute, out var uri) ? uri : null;
@@ -49,6 +51,11 @@ public static class AuthorizeEndpoint
             CsrfToken: csrf.Issue(http),
             Tenant: (string?)request[TenantField] ?? "default",
             Error: null);
+        // A signed-in person picks one of their tenants; anyone else signs in upstream (back to this page) or types a password.
+        var session = await AccountSession.CurrentAsync(http);
+        view = session is null
+            ? view with { Providers = providers.Links(view.ReturnUrl) }
+            : view with { Person = new ConsentPerson(AccountSession.NameOf(session), [.. (await memberships.ForAsync(session)).Select(m => m.Tenant)]) };
 
         if (HttpMethods.IsGet(http.Request.Method)) return ConsentPage.Render(view, StatusCodes.Status200OK);
 
@@ -61,6 +68,9 @@ public static class AuthorizeEndpoint
         if ((string?)request[DecisionField] != "allow")
             return await signIn.DenyAsync(http, request);
 
+        if ((string?)request[ConsentPage.ViaField] == ConsentPage.ViaSession)
+            return await ApproveAsSessionAsync(http, request, application, view, session, memberships, signIn);
+
         var outcome = await signIn.SignInAsync(http, request, application, view.Tenant, (string?)request[PasswordField] ?? "");
         return outcome switch
         {
@@ -68,6 +78,27 @@ public static class AuthorizeEndpoint
             SignInOutcome.Limited limited => Limited(http, view, limited.RetryAfter),
             SignInOutcome.OverLimit over => ConsentPage.Render(view with { Error = over.Reason }, StatusCodes.Status409Conflict),
             _ => ConsentPage.Render(view with { Error = "Wrong tenant or password." }, StatusCodes.Status401Unauthorized),
+        };
+    }
+
+    /// <summary>
+    /// The signed-in person allows the app for the tenant they picked, which must be one of theirs now (asked of the tenant's
+    /// member grain, not taken from the form). The tokens' subject is their account; a tenant-password session stays the tenant.
+    /// </summary>
+    private static async Task<IResult> ApproveAsSessionAsync(HttpContext http, OpenIddictRequest request, object application, ConsentView view,
+        ClaimsPrincipal? session, AccountMemberships memberships, SignInService signIn)
+    {
+        if (session is null || AccountSession.AccountOf(session) is not { } account)
+            return ConsentPage.Render(view with { Person = null, Error = "Your session has ended. Sign in again." }, StatusCodes.Status401Unauthorized);
+        if (await memberships.RoleInAsync(session, view.Tenant) is null)
+            return ConsentPage.Render(view with { Error = $"You are not a member of tenant '{view.Tenant}'." }, StatusCodes.Status403Forbidden);
+
+        var subject = AccountIds.PasswordTenant(account) is not null ? view.Tenant : account;
+        return await signIn.GrantAsync(http, request, application, view.Tenant, subject, account) switch
+        {
+            SignInOutcome.Allowed allowed => allowed.Result,
+            SignInOutcome.OverLimit over => ConsentPage.Render(view with { Error = over.Reason }, StatusCodes.Status409Conflict),
+            var other => throw new InvalidOperationException($"a grant to a member cannot end as {other}"),
         };
     }
 
@@ -94,8 +125,7 @@ public sealed class SignInService(
     IGrainFactory grains,
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictApplicationManager applications,
-    ClusterRateLimiter limiter,
-    IOptions<OAuthServerOptions> options,
+    TenantPasswords passwords,
     PublicUrl publicUrl,
     AuditTrail audit)
 {
@@ -121,35 +151,27 @@ public sealed class SignInService(
 
     public async Task<SignInOutcome> SignInAsync(HttpContext http, OpenIddictRequest request, object application, string tenant, string password)
     {
-        var (perAddress, perTenant) = (options.Value.SignInPerAddress, options.Value.SignInPerTenant);
-        var address = ClusterRateLimiter.ClientKey(http);
-        var tenantKey = GrainKeys.IsValidTenant(tenant) ? tenant : "invalid";
-
-        // Every attempt is reserved (counted) before the password is looked at, so a right guess past the limit is refused like
-        // a wrong one, and concurrent POSTs cannot all pass a check made before any of them is counted. A success gives its
-        // reservations back, so the budgets count failures only and people signing in from one office never use them up.
-        if (await limiter.HitAsync("signin-fail-ip", address, perAddress) is { Allowed: false } byAddress)
-            return new SignInOutcome.Limited(byAddress.RetryAfter);
-        if (await limiter.HitAsync("signin-fail-tenant", tenantKey, perTenant) is { Allowed: false } byTenant)
+        return await passwords.CheckAsync(http, tenant, password, "oauth.signin.failed", request.ClientId!) switch
         {
-            await limiter.ReleaseAsync("signin-fail-ip", address, perAddress); // this attempt was never evaluated
-            return new SignInOutcome.Limited(byTenant.RetryAfter);
-        }
+            PasswordCheck.Limited limited => new SignInOutcome.Limited(limited.RetryAfter),
+            PasswordCheck.Refused => new SignInOutcome.Refused(),
+            _ => await GrantAsync(http, request, application, tenant, subject: tenant, account: AccountIds.Password(tenant)),
+        };
+    }
 
-        if (!GrainKeys.IsValidTenant(tenant) || !await VerifyAsync(tenant, password))
-        {
-            if (GrainKeys.IsValidTenant(tenant)) await audit.RecordAsync(tenant, "anonymous", "oauth.signin.failed", request.ClientId!, null, http);
-            return new SignInOutcome.Refused();
-        }
-        await limiter.ReleaseAsync("signin-fail-ip", address, perAddress);
-        await limiter.ReleaseAsync("signin-fail-tenant", tenantKey, perTenant);
-
+    /// <summary>
+    /// Issues the code for a person already known to act for <paramref name="tenant"/>. The token's subject is
+    /// <paramref name="subject"/>; the grant records <paramref name="account"/>, the account that approved it.
+    /// </summary>
+    public async Task<SignInOutcome> GrantAsync(HttpContext http, OpenIddictRequest request, object application, string tenant, string subject, string account)
+    {
         var scopes = GrantedScopes(request);
         var applicationId = await applications.GetIdAsync(application, http.RequestAborted)
             ?? throw new InvalidOperationException("The application has no id");
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
-        identity.SetClaim(Claims.Subject, tenant)
+        identity.SetClaim(Claims.Subject, subject)
             .SetClaim(DovecoteClaims.Tenant, tenant)
+            .SetClaim(GrantAccounts.AccountClaim, account)
             .SetClaim(DovecoteClaims.Actor, $"oauth:{request.ClientId}");
         identity.SetScopes(scopes);
         // RFC 8707: tokens are for this server's MCP endpoint; OpenIddict already refused any other resource.
@@ -158,20 +180,27 @@ public sealed class SignInService(
 
         if (await OAuthClientLimit.RefusalAsync(grains, authorizations, tenant, applicationId, http.RequestAborted) is { } overLimit)
             return new SignInOutcome.OverLimit(overLimit);
-        var authorization = await authorizations.CreateAsync(identity, tenant, applicationId, AuthorizationTypes.Permanent, [.. scopes], http.RequestAborted);
+        // The grant's entry stays under the tenant (the subject its indexes, the tenant's grant list, its client limit and the
+        // operator's revoke-all search by) and records the approving account, which the member's removal revokes by.
+        var descriptor = new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            CreationDate = DateTimeOffset.UtcNow,
+            Principal = new ClaimsPrincipal(identity),
+            Status = Statuses.Valid,
+            Subject = tenant,
+            Type = AuthorizationTypes.Permanent,
+        };
+        descriptor.Scopes.UnionWith(scopes);
+        GrantAccounts.Record(descriptor, account);
+        var authorization = await authorizations.CreateAsync(descriptor, http.RequestAborted);
         identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         identity.SetDestinations(_ => [Destinations.AccessToken]);
 
-        await audit.RecordAsync(tenant, $"oauth:{request.ClientId}", "oauth.authorize", request.ClientId!, string.Join(' ', scopes), http);
+        await audit.RecordAsync(tenant, $"oauth:{request.ClientId}", "oauth.authorize", request.ClientId!, $"{string.Join(' ', scopes)}; approved by {account}", http);
         return new SignInOutcome.Allowed(Results.SignIn(
             new ClaimsPrincipal(identity),
             properties: null,
             OpenIddictServerAspNetCoreDefaults.AuthenticationScheme));
-    }
-
-    private async Task<bool> VerifyAsync(string tenant, string password)
-    {
-        using var scope = TenantContext.Enter(tenant);
-        return password.Length > 0 && await grains.GetGrain<ITenantGrain>(tenant).VerifyPasswordAsync(password);
     }
 }

@@ -5,7 +5,7 @@ using System.Text;
 namespace Dovecote.Api.OAuth.Consent;
 
 /// <summary>
-/// Double-submit CSRF protection for the consent form: a random nonce in an HttpOnly cookie, and in the form its HMAC
+/// Double-submit CSRF protection for every form a person posts (consent, sign-in, sign-out, the console): a random nonce in an HttpOnly cookie, and in the form its HMAC
 /// under COOKIE_ENCRYPTION_KEY. A forged cross-site post has neither the cookie (SameSite=Lax) nor the key.
 /// </summary>
 public sealed class ConsentCsrf(OAuthKeyMaterial keys, PublicUrl publicUrl)
@@ -25,7 +25,7 @@ public sealed class ConsentCsrf(OAuthKeyMaterial keys, PublicUrl publicUrl)
                 HttpOnly = true,
                 Secure = publicUrl.IsHttps || http.Request.IsHttps,
                 SameSite = SameSiteMode.Lax,
-                Path = "/authorize",
+                Path = "/",
                 MaxAge = TimeSpan.FromHours(1),
                 IsEssential = true,
             });

@@ -12,7 +12,16 @@ public sealed record ConsentView(
     IReadOnlyList<KeyValuePair<string, string>> Parameters,
     string CsrfToken,
     string Tenant,
-    string? Error);
+    string? Error,
+    ConsentPerson? Person = null,
+    IReadOnlyList<Accounts.ProviderLink>? Providers = null)
+{
+    /// <summary>"/authorize?..." with this request's parameters: where a sign-in started from this page comes back to.</summary>
+    public string ReturnUrl => Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/authorize", Parameters.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+}
+
+/// <summary>The signed-in person on the consent page, and the tenants they may connect the app to.</summary>
+public sealed record ConsentPerson(string Name, IReadOnlyList<string> Tenants);
 
 /// <summary>
 /// The consent page as plain server-rendered HTML: one form, no script, so it works without JavaScript, and a CSP
@@ -47,13 +56,18 @@ public static class ConsentPage
         .alert{margin:16px 0 0;padding:10px 12px;border-left:4px solid var(--err-line);background:var(--err-bg);border-radius:6px;color:var(--ink)}
         form{margin-top:24px}
         label{display:block;font-weight:600;margin:14px 0 6px}
-        input[type=text],input[type=password]{width:100%;padding:10px 12px;border:1px solid var(--line);border-radius:8px;background:transparent;color:var(--ink);font:inherit}
+        input[type=text],input[type=password],select{width:100%;padding:10px 12px;border:1px solid var(--line);border-radius:8px;background:transparent;color:var(--ink);font:inherit}
         input:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
         .actions{display:flex;gap:12px;margin-top:24px}
         button{flex:1;padding:11px 16px;border-radius:8px;font:inherit;font-weight:600;cursor:pointer;border:1px solid var(--accent)}
         .allow{background:var(--accent);color:var(--accent-ink)}
         .deny{background:transparent;color:var(--accent)}
         .fine{margin-top:20px;font-size:.85rem}
+        .provider{display:block;margin-top:12px;padding:11px 16px;border-radius:8px;border:1px solid var(--line);color:var(--ink);font-weight:600;text-align:center;text-decoration:none}
+        .provider:hover,.provider:focus-visible{border-color:var(--accent)}
+        .or{margin:20px 0 0;text-align:center;font-size:.85rem}
+        .signed{margin-top:20px}
+        a{color:var(--accent)}
         """;
 
     /// <summary>The CSP hash of <see cref="Style"/>: the one stylesheet the page may use.</summary>
@@ -61,7 +75,7 @@ public static class ConsentPage
 
     private const string Logo = """<svg viewBox="0 0 32 32" aria-hidden="true"><path fill="currentColor" d="M16 3 3 12v17h26V12L16 3Zm0 3.2 10 6.9V27H6V13.1l10-6.9Zm-4 10.3a4 4 0 0 1 8 0V25h-8v-8.5Z"/></svg>""";
 
-    /// <summary>Headers on every /authorize answer: never framed, never cached, no referrer leaking the query.</summary>
+    /// <summary>Headers on every /authorize answer (and every page in this look): never framed, never cached, no referrer leaking the query.</summary>
     public static void ApplySecurityHeaders(HttpResponse response, string? redirectOrigin)
     {
         // form-action must admit the client's origin too: browsers apply it to the redirect that follows the post.
@@ -82,7 +96,7 @@ public static class ConsentPage
         Head(html, $"Connect {view.ClientName} to Dovecote");
         html.Append("<h1 id=\"heading\">Connect <strong>").Append(h.Encode(view.ClientName)).Append("</strong> to Dovecote?</h1>");
         html.Append("<p>After you allow it, your browser returns to <strong>").Append(h.Encode(view.RedirectHost)).Append("</strong>.</p>");
-        if (view.Error is not null) html.Append("<p class=\"alert\" role=\"alert\">").Append(h.Encode(view.Error)).Append("</p>");
+        html.Alert(view.Error);
 
         html.Append("<h2 id=\"scopes\">It will be able to</h2><ul aria-labelledby=\"scopes\">");
         foreach (var scope in view.Scopes)
@@ -95,10 +109,22 @@ public static class ConsentPage
         }
         html.Append("</ul>");
 
+        if (view.Person is { } person)
+        {
+            SessionForm(html, view, person);
+            Foot(html);
+            return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+        }
+        if (view.Providers is { Count: > 0 } providers)
+        {
+            html.Append("<h2 id=\"signin\">Sign in</h2>");
+            Accounts.SignInPage.ProviderButtons(html, providers);
+            html.Append("<p class=\"or\">or with a tenant's password</p>");
+        }
+
         html.Append("<form method=\"post\" action=\"/authorize\">");
-        foreach (var (name, value) in view.Parameters)
-            html.Append("<input type=\"hidden\" name=\"").Append(h.Encode(name)).Append("\" value=\"").Append(h.Encode(value)).Append("\">");
-        html.Append("<input type=\"hidden\" name=\"").Append(ConsentCsrf.FieldName).Append("\" value=\"").Append(h.Encode(view.CsrfToken)).Append("\">");
+        foreach (var (name, value) in view.Parameters) html.Hidden(name, value);
+        html.Hidden(ConsentCsrf.FieldName, view.CsrfToken);
         html.Append("<label for=\"tenant\">Tenant</label>")
             .Append("<input type=\"text\" id=\"tenant\" name=\"tenant\" autocomplete=\"username\" " +
                 "autocapitalize=\"none\" spellcheck=\"false\" required value=\"")
@@ -112,16 +138,66 @@ public static class ConsentPage
         return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
     }
 
+    /// <summary>
+    /// The form of a signed-in person: which of their tenants gets the connection (a picker when there are several), then
+    /// Allow or Deny. The server checks the tenant against their memberships again on the post.
+    /// </summary>
+    private static void SessionForm(StringBuilder html, ConsentView view, ConsentPerson person)
+    {
+        var h = HtmlEncoder.Default;
+        html.Append("<p class=\"signed\">Signed in as <strong>").Append(h.Encode(person.Name)).Append("</strong>.</p>");
+        html.Append("<form method=\"post\" action=\"/authorize\">");
+        foreach (var (name, value) in view.Parameters) html.Hidden(name, value);
+        html.Hidden(ConsentCsrf.FieldName, view.CsrfToken).Hidden(ViaField, ViaSession);
+        if (person.Tenants.Count == 0)
+            html.Append("<p class=\"alert\" role=\"alert\">You do not belong to any tenant yet. Ask a tenant's owner for an invitation.</p>");
+        else if (person.Tenants.Count == 1)
+            html.Hidden("tenant", person.Tenants[0]).Append("<p>Tenant: <strong>").Append(h.Encode(person.Tenants[0])).Append("</strong></p>");
+        else
+        {
+            html.Append("<label for=\"tenant\">Tenant</label><select id=\"tenant\" name=\"tenant\" required>");
+            foreach (var tenant in person.Tenants)
+                html.Append("<option value=\"").Append(h.Encode(tenant)).Append('"').Append(tenant == view.Tenant ? " selected" : "").Append('>')
+                    .Append(h.Encode(tenant)).Append("</option>");
+            html.Append("</select>");
+        }
+        html.Append("<div class=\"actions\">");
+        if (person.Tenants.Count > 0) html.Append("<button type=\"submit\" class=\"allow\" name=\"decision\" value=\"allow\">Allow</button>");
+        html.Append("<button type=\"submit\" class=\"deny\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></div></form>");
+        html.Append("<p class=\"fine\"><a href=\"").Append(h.Encode(Accounts.AccountSession.SignInPath + "?" + Accounts.AccountSession.ReturnUrlParameter + "="
+                + Uri.EscapeDataString(view.ReturnUrl)))
+            .Append("\">Sign in differently</a>. Only connect apps you trust. The operator can revoke this access at any time.</p>");
+    }
+
+    /// <summary>The consent form's marker for "the signed-in person approves" (no password on the form).</summary>
+    public const string ViaField = "via", ViaSession = "session";
+
+    /// <summary>
+    /// Any page in this look, with these headers' CSP: <paramref name="body"/> writes what goes under the brand. For the
+    /// sign-in page and the console, so every page a person sees shares one stylesheet and one policy.
+    /// </summary>
+    public static IResult Page(string title, Action<StringBuilder> body, int statusCode)
+    {
+        var html = new StringBuilder(4096);
+        Head(html, title);
+        body(html);
+        Foot(html);
+        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+    }
+
+    /// <summary>A hidden form field, encoded.</summary>
+    public static StringBuilder Hidden(this StringBuilder html, string name, string value) => html
+        .Append("<input type=\"hidden\" name=\"").Append(HtmlEncoder.Default.Encode(name))
+        .Append("\" value=\"").Append(HtmlEncoder.Default.Encode(value)).Append("\">");
+
+    /// <summary>The role="alert" paragraph that tells what went wrong.</summary>
+    public static StringBuilder Alert(this StringBuilder html, string? message) =>
+        message is null ? html : html.Append("<p class=\"alert\" role=\"alert\">").Append(HtmlEncoder.Default.Encode(message)).Append("</p>");
+
     /// <summary>A page with a message and no form: a request that cannot be shown or continued.</summary>
     public static IResult Problem(string title, string message, int statusCode)
     {
-        var h = HtmlEncoder.Default;
-        var html = new StringBuilder(2048);
-        Head(html, title);
-        html.Append("<h1 id=\"heading\">").Append(h.Encode(title)).Append("</h1>");
-        html.Append("<p class=\"alert\" role=\"alert\">").Append(h.Encode(message)).Append("</p>");
-        Foot(html);
-        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+        return Page(title, html => html.Append("<h1 id=\"heading\">").Append(HtmlEncoder.Default.Encode(title)).Append("</h1>").Alert(message), statusCode);
     }
 
     private static void Head(StringBuilder html, string title) => html
