@@ -34,6 +34,7 @@ public static class DovecoteApi
         builder.Services.AddDovecoteOptions<OriginOptions>(builder.Configuration);
         builder.Services.AddDovecoteOptions<AdminOptions>(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddScoped<TenantAdministration>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddSingleton<FailedAuthenticationGate>();
         builder.Services.AddHttpContextAccessor();

@@ -11,6 +11,7 @@ namespace Dovecote.Api.RateLimiting;
 /// </summary>
 public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time, ILogger<TenantSendLimiter> logger)
 {
+    public const string Bucket = "tenant-sends";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan LimitCacheTime = TimeSpan.FromSeconds(30);
 
@@ -22,7 +23,7 @@ public sealed class TenantSendLimiter(IGrainFactory grains, TimeProvider time, I
     {
         var limit = await LimitAsync(tenant);
         var decision = await ClusterCalls.RetryAsync(
-            () => grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant)).TryAcquireAsync(sends, limit, Window), logger);
+            () => grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(Bucket, tenant)).TryAcquireAsync(sends, limit, Window), logger);
         if (decision.Allowed) return null;
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
         var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";
