@@ -298,6 +298,10 @@ public sealed class ConsoleTests(AccountsApiFixture api) : IClassFixture<Account
             Assert.Equal(HttpStatusCode.Found, joined.StatusCode);
         using var member = new ConsoleBrowser(new Uri(api.BaseUrl), memberDriver.Cookies);
         await member.PageAsync($"/console/{tenant}/channels"); // in
+        // Sign-up gave the member a tenant of their own too: with two, /console is a picker.
+        var picker = await member.PageAsync("/console");
+        Assert.Contains($"<a href=\"/console/{tenant}/channels\">{tenant}</a>", picker.Html);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(picker.Html, "<a href=\"/console/[^/\"]+/channels\">").Count);
         var members = await owner.PageAsync($"/console/{tenant}/members");
         Assert.Contains("github:830002", members.Html);
 
