@@ -7,6 +7,7 @@ using Dovecote.Api.Mcp;
 using Dovecote.Api.OAuth;
 using Dovecote.Api.RateLimiting;
 using Dovecote.Api.Security;
+using Dovecote.Api.TenantConsole;
 using Dovecote.Grains.Hosting;
 
 namespace Dovecote.Api;
@@ -34,6 +35,7 @@ public static class DovecoteApi
         builder.Services.AddDovecoteOptions<OriginOptions>(builder.Configuration);
         builder.Services.AddDovecoteOptions<AdminOptions>(builder.Configuration);
         builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddScoped<TenantAdministration>();
         builder.Services.AddSingleton<ClusterRateLimiter>();
         builder.Services.AddSingleton<FailedAuthenticationGate>();
         builder.Services.AddHttpContextAccessor();
@@ -60,6 +62,7 @@ public static class DovecoteApi
         app.MapDovecoteAccounts();
         app.MapDovecoteAdmin();
         app.MapGrantAdmin();
+        app.MapDovecoteConsole();
         configure?.Invoke(app);
         return app;
     }

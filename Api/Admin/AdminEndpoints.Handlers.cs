@@ -21,15 +21,16 @@ public sealed record RedriveResponse(int Redriven);
 public sealed record TenantProfileRequest(string? DisplayName, string? Password, TenantLimitOverrides? Limits);
 
 /// <summary>What the handlers that change things need, bound as one parameter.</summary>
-public sealed record AdminServices(IGrainFactory Grains, AuditTrail Audit, HttpContext Http)
+public sealed record AdminServices(IGrainFactory Grains, AuditTrail Audit, TenantAdministration Administration, HttpContext Http)
 {
-    public ITenantGrain Tenant(string tenant) => Grains.GetGrain<ITenantGrain>(tenant);
+    /// <summary>Who the audit names for a change through /admin.</summary>
+    public const string Actor = "admin";
 
-    public IChannelGrain Channel(string tenant, string channel) => Grains.GetGrain<IChannelGrain>(GrainKeys.Channel(tenant, channel));
+    public ITenantGrain Tenant(string tenant) => Grains.GetGrain<ITenantGrain>(tenant);
 
     /// <summary>Records an operator change in the tenant it touches.</summary>
     public Task AuditAsync(string tenant, string action, string target, string? detail = null) =>
-        Audit.RecordAsync(tenant, "admin", action, target, detail, Http);
+        Audit.RecordAsync(tenant, Actor, action, target, detail, Http);
 }
 
 // The handlers. The tenant group's filter has checked {tenant} and {channel} and entered the tenant; the admin gate
@@ -46,13 +47,19 @@ public static partial class AdminEndpoints
         if (limit is < 1 or > MaxPageSize) return AdminError.BadRequest($"limit must be 1 to {MaxPageSize}");
         if (after is not null && !GrainKeys.IsValidTenant(after)) return AdminError.BadRequest("after must be a tenant id: the next of the previous page");
 
+        return TypedResults.Ok(await PageTenantsAsync(grains, after, limit));
+    }
+
+    /// <summary>A page of tenants after <paramref name="after"/> (valid, or null), for /admin/tenants and the operator view.</summary>
+    public static async Task<TenantPage> PageTenantsAsync(IGrainFactory grains, string? after, int limit)
+    {
         // One more than the page from every shard: more than a page together means there is a next one.
         var shards = await Task.WhenAll(GrainKeys.AllTenantDirectoryShards()
             .Select(shard => grains.GetGrain<ITenantDirectoryGrain>(shard).ListAsync(after, limit + 1)));
         var ids = shards.SelectMany(shard => shard).Order(StringComparer.Ordinal).Take(limit + 1).ToList();
         var next = ids.Count > limit ? ids[limit - 1] : null;
         var tenants = await Task.WhenAll(ids.Take(limit).Select(id => GetTenantInfoAsync(grains, id)));
-        return TypedResults.Ok(new TenantPage(tenants.OfType<TenantInfo>().ToList(), next)); // a listed tenant never written is skipped
+        return new TenantPage(tenants.OfType<TenantInfo>().ToList(), next); // a listed tenant never written is skipped
     }
 
     public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> PutTenant(
@@ -86,11 +93,9 @@ public static partial class AdminEndpoints
         var (settings, error) = ChannelSettingsParser.Parse(body.Type, body.Settings);
         if (settings is null) return AdminError.BadRequest(error!);
 
-        // Listed first: a channel that is listed but not yet configured is skipped, never lost.
-        await services.Tenant(tenant).AddChannelAsync(channel);
         var name = string.IsNullOrWhiteSpace(body.Name) ? channel : body.Name;
-        var info = await services.Channel(tenant, channel).ConfigureAsync(new ChannelConfig(name, body.Enabled ?? true, settings, body.RateLimit));
-        await services.AuditAsync(tenant, "channel.put", channel, settings.Type.ToString());
+        var info = await services.Administration.PutChannelAsync(
+            tenant, channel, new ChannelConfig(name, body.Enabled ?? true, settings, body.RateLimit), AdminServices.Actor, services.Http);
         return TypedResults.Ok(info);
     }
 
@@ -101,10 +106,7 @@ public static partial class AdminEndpoints
 
     public static async Task<NoContent> DeleteChannel(string tenant, string channel, [AsParameters] AdminServices services)
     {
-        await services.Channel(tenant, channel).DeleteAsync();
-        var owner = services.Tenant(tenant);
-        if (await owner.GetAsync() is not null) await owner.RemoveChannelAsync(channel);
-        await services.AuditAsync(tenant, "channel.delete", channel);
+        await services.Administration.DeleteChannelAsync(tenant, channel, AdminServices.Actor, services.Http);
         return TypedResults.NoContent();
     }
 
@@ -113,26 +115,34 @@ public static partial class AdminEndpoints
 
     public static async Task<Ok<RedriveResponse>> Redrive(string tenant, string channel, RedriveRequest? body, [AsParameters] AdminServices services)
     {
-        var count = await services.Channel(tenant, channel).RedriveAsync(body?.DeliveryId);
-        await services.AuditAsync(tenant, "channel.redrive", channel, $"{count} redriven");
+        var count = await services.Administration.RedriveAsync(tenant, channel, body?.DeliveryId, AdminServices.Actor, services.Http);
         return TypedResults.Ok(new RedriveResponse(count));
     }
 
     public static async Task<Created<CreatedApiKeyResponse>> CreateApiKey(string tenant, ApiKeyRequest? body, [AsParameters] AdminServices services)
     {
-        var created = await services.Tenant(tenant).CreateApiKeyAsync(body?.Name);
-        await services.AuditAsync(tenant, "apikey.create", created.Info.KeyId);
+        var created = await services.Administration.CreateApiKeyAsync(tenant, body?.Name, AdminServices.Actor, services.Http);
         // The key is shown this once; only its hash is kept.
         return TypedResults.Created((string?)null, new CreatedApiKeyResponse(created.Info.KeyId, created.Key, created.Info.Prefix, created.Info.Name));
     }
+
+    /// <summary>Suspends the tenant: its sends are refused with the reason; its channels, keys and grants are kept.</summary>
+    public static async Task<Results<Ok<TenantInfo>, BadRequest<AdminError>>> Suspend(string tenant, SuspendRequest? body, [AsParameters] AdminServices services)
+    {
+        if (string.IsNullOrWhiteSpace(body?.Reason)) return AdminError.BadRequest("reason is required: it is what the tenant's senders are told");
+        return TypedResults.Ok(await services.Administration.SetSuspensionAsync(tenant, body.Reason, AdminServices.Actor, services.Http));
+    }
+
+    public static async Task<Ok<TenantInfo>> Unsuspend(string tenant, [AsParameters] AdminServices services) =>
+        TypedResults.Ok(await services.Administration.SetSuspensionAsync(tenant, null, AdminServices.Actor, services.Http));
 
     public static async Task<Ok<IReadOnlyList<ApiKeyInfo>>> ListApiKeys(string tenant, IGrainFactory grains) =>
         TypedResults.Ok(await grains.GetGrain<ITenantGrain>(tenant).ListApiKeysAsync());
 
     public static async Task<Results<NoContent, NotFound<AdminError>>> RevokeApiKey(string tenant, string keyId, [AsParameters] AdminServices services)
     {
-        if (!await services.Tenant(tenant).RevokeApiKeyAsync(keyId)) return AdminError.NotFound($"no API key '{keyId}' in tenant '{tenant}'");
-        await services.AuditAsync(tenant, "apikey.revoke", keyId);
+        if (!await services.Administration.RevokeApiKeyAsync(tenant, keyId, AdminServices.Actor, services.Http))
+            return AdminError.NotFound($"no API key '{keyId}' in tenant '{tenant}'");
         return TypedResults.NoContent();
     }
 

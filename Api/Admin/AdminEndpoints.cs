@@ -12,6 +12,18 @@ public sealed record ChannelRequest(string? Type, string? Name, bool? Enabled, J
 public sealed record ApiKeyRequest(string? Name);
 public sealed record EnvProfileRequest(Dictionary<string, string>? Values);
 public sealed record RedriveRequest(string? DeliveryId);
+public sealed record SuspendRequest(string? Reason);
+
+/// <summary>The outcome of checking an operator token.</summary>
+public abstract record AdminTokenCheck
+{
+    public sealed record Passed : AdminTokenCheck;
+    /// <summary>ADMIN_TOKEN is not set: there is no operator.</summary>
+    public sealed record Disabled : AdminTokenCheck;
+    public sealed record Wrong : AdminTokenCheck;
+    /// <summary>The address is out of failures; <see cref="Decision"/> says for how long.</summary>
+    public sealed record Limited(Grains.Interfaces.RateLimiting.RateLimitDecision Decision) : AdminTokenCheck;
+}
 
 /// <summary>
 /// The operator API. Every route needs the admin bearer token, is rate-limited per client across the cluster,
@@ -29,6 +41,8 @@ public static partial class AdminEndpoints
         var tenant = app.MapTenantGroup();
         tenant.MapPut("", PutTenant);
         tenant.MapGet("", GetTenant);
+        tenant.MapPut("/suspension", Suspend);
+        tenant.MapDelete("/suspension", Unsuspend);
         tenant.MapGet("/channels", ListChannels);
         tenant.MapPut("/channels/{channel}", PutChannel);
         tenant.MapGet("/channels/{channel}", GetChannel);
@@ -58,24 +72,20 @@ public static partial class AdminEndpoints
     {
         var http = context.HttpContext;
         var limiter = http.RequestServices.GetRequiredService<ClusterRateLimiter>();
-        var client = ClusterRateLimiter.ClientKey(http);
-        var traffic = await limiter.HitAsync("admin-ip", client, ClusterRateLimiter.Admin);
+        var traffic = await limiter.HitAsync("admin-ip", ClusterRateLimiter.ClientKey(http), ClusterRateLimiter.Admin);
         if (!traffic.Allowed) return ClusterRateLimiter.TooMany(traffic);
 
-        var expected = http.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.EffectiveToken;
         var header = http.Request.Headers.Authorization.ToString();
         var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
-        if (string.IsNullOrEmpty(expected))
-            return AdminError.Status(StatusCodes.Status403Forbidden, "admin_disabled", "Set ADMIN_TOKEN to use the admin API.");
-        // Checked before the token, so once an address is out of failures even the right token gets 429: a guess past the limit tells nothing.
-        var budget = await limiter.PeekAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);
-        if (!budget.Allowed) return ClusterRateLimiter.TooMany(budget);
-        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+        switch (await CheckAdminTokenAsync(http, presented))
         {
-            var failures = await limiter.HitAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);
-            if (!failures.Allowed) return ClusterRateLimiter.TooMany(failures);
-            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"dovecote-admin\"";
-            return AdminError.Status(StatusCodes.Status401Unauthorized, "unauthorized", "A valid admin bearer token is required.");
+            case AdminTokenCheck.Disabled:
+                return AdminError.Status(StatusCodes.Status403Forbidden, "admin_disabled", "Set ADMIN_TOKEN to use the admin API.");
+            case AdminTokenCheck.Limited limited:
+                return ClusterRateLimiter.TooMany(limited.Decision);
+            case AdminTokenCheck.Wrong:
+                http.Response.Headers.WWWAuthenticate = "Bearer realm=\"dovecote-admin\"";
+                return AdminError.Status(StatusCodes.Status401Unauthorized, "unauthorized", "A valid admin bearer token is required.");
         }
 
         try
@@ -90,6 +100,25 @@ public static partial class AdminEndpoints
         {
             return AdminError.NotFound(e.Message);
         }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="presented"/> against ADMIN_TOKEN in constant time once the address has failures left; a wrong
+    /// token spends one. For /admin and the console's operator sign-in alike, so both share one failure budget.
+    /// </summary>
+    public static async Task<AdminTokenCheck> CheckAdminTokenAsync(HttpContext http, string presented)
+    {
+        var expected = http.RequestServices.GetRequiredService<IOptions<AdminOptions>>().Value.EffectiveToken;
+        if (string.IsNullOrEmpty(expected)) return new AdminTokenCheck.Disabled();
+        var limiter = http.RequestServices.GetRequiredService<ClusterRateLimiter>();
+        var client = ClusterRateLimiter.ClientKey(http);
+        // Checked before the token, so once an address is out of failures even the right token is refused: a guess past the limit tells nothing.
+        var budget = await limiter.PeekAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);
+        if (!budget.Allowed) return new AdminTokenCheck.Limited(budget);
+        if (CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected))))
+            return new AdminTokenCheck.Passed();
+        var failures = await limiter.HitAsync("admin-token-fail", client, ClusterRateLimiter.FailedAdminToken);
+        return failures.Allowed ? new AdminTokenCheck.Wrong() : new AdminTokenCheck.Limited(failures);
     }
 
     /// <summary>A well-formed {tenant}, and {channel} where the route has one; the handler then acts for that tenant.</summary>

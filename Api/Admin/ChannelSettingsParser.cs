@@ -7,8 +7,11 @@ public static class ChannelSettingsParser
 {
     public static readonly string[] Types = ["telegram", "discord", "slack", "webhook"];
 
-    /// <summary>The settings, or the first problem with them (never echoing a secret).</summary>
-    public static (ChannelSettings? Settings, string? Error) Parse(string? type, JsonElement settings)
+    /// <summary>
+    /// The settings, or the first problem with them (never echoing a secret). <paramref name="validate"/> false leaves the
+    /// settings' own rules to the channel grain (the console's edit, whose empty secrets the grain fills from the stored ones).
+    /// </summary>
+    public static (ChannelSettings? Settings, string? Error) Parse(string? type, JsonElement settings, bool validate = true)
     {
         if (settings.ValueKind != JsonValueKind.Object) return (null, "settings must be an object");
         try
@@ -21,7 +24,7 @@ public static class ChannelSettingsParser
                 "webhook" => new WebhookSettings(Text(settings, "url"), Text(settings, "secret")),
                 _ => throw new FormatException($"type must be one of {string.Join(", ", Types)}"),
             };
-            return parsed.Validate() is { } problem ? (null, problem) : (parsed, null);
+            return validate && parsed.Validate() is { } problem ? (null, problem) : (parsed, null);
         }
         catch (FormatException e)
         {

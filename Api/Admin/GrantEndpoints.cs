@@ -30,47 +30,25 @@ public static class GrantEndpoints
         return app;
     }
 
-    public static async Task<Ok<List<GrantView>>> ListGrants(
-        string tenant,
-        IOpenIddictAuthorizationManager authorizations,
-        IOpenIddictApplicationManager applications,
-        CancellationToken cancellationToken)
-    {
-        var grants = new List<GrantView>();
-        await foreach (var authorization in authorizations.FindBySubjectAsync(tenant, cancellationToken))
-        {
-            var applicationId = await authorizations.GetApplicationIdAsync(authorization, cancellationToken);
-            var application = applicationId is null ? null : await applications.FindByIdAsync(applicationId, cancellationToken);
-            grants.Add(new GrantView(
-                await authorizations.GetIdAsync(authorization, cancellationToken),
-                application is null ? applicationId : await applications.GetClientIdAsync(application, cancellationToken),
-                application is null ? null : await applications.GetDisplayNameAsync(application, cancellationToken),
-                await authorizations.GetScopesAsync(authorization, cancellationToken),
-                await authorizations.GetCreationDateAsync(authorization, cancellationToken),
-                await authorizations.GetStatusAsync(authorization, cancellationToken)));
-        }
-        return TypedResults.Ok(grants);
-    }
+    public static async Task<Ok<List<GrantView>>> ListGrants(string tenant, TenantAdministration administration, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await administration.ListGrantsAsync(tenant, cancellationToken));
 
     public static async Task<Results<Ok<RevokeResponse>, NotFound<AdminError>, BadRequest<AdminError>>> Revoke(RevokeRequest? body,
-        IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, AuditTrail audit, HttpContext http, CancellationToken cancellationToken)
+        TenantAdministration administration, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, AuditTrail audit,
+        HttpContext http, CancellationToken cancellationToken)
     {
         if (body is { GrantId: { Length: > 0 } grantId, Tenant: null })
         {
-            if (await authorizations.FindByIdAsync(grantId, cancellationToken) is not { } authorization)
+            if (await administration.RevokeGrantAsync(null, grantId, AdminServices.Actor, http, cancellationToken) is not { } revoked)
                 return AdminError.NotFound($"grant '{grantId}' does not exist");
-            var tenant = await authorizations.GetSubjectAsync(authorization, cancellationToken) ?? AuditTrail.SystemTenant;
-            var revoked = await authorizations.TryRevokeAsync(authorization, cancellationToken) ? 1 : 0;
-            await tokens.RevokeByAuthorizationIdAsync(grantId, cancellationToken);
-            await audit.RecordAsync(tenant, "admin", "oauth.grant.revoke", grantId, null, http);
-            return TypedResults.Ok(new RevokeResponse(revoked));
+            return TypedResults.Ok(new RevokeResponse(revoked ? 1 : 0));
         }
         if (body is { Tenant: { Length: > 0 } owner, GrantId: null })
         {
             if (!GrainKeys.IsValidTenant(owner)) return AdminError.BadRequest("tenant is not a valid tenant id");
             var revoked = await authorizations.RevokeBySubjectAsync(owner, cancellationToken);
             await tokens.RevokeBySubjectAsync(owner, cancellationToken);
-            await audit.RecordAsync(owner, "admin", "oauth.grant.revoke_all", owner, $"{revoked} grants", http);
+            await audit.RecordAsync(owner, AdminServices.Actor, "oauth.grant.revoke_all", owner, $"{revoked} grants", http);
             return TypedResults.Ok(new RevokeResponse(revoked));
         }
         return AdminError.BadRequest("send either {\"grant_id\": \"...\"} or {\"tenant\": \"...\"}");

@@ -69,6 +69,8 @@ public sealed class NotificationTools(
         if (wait_seconds is < 0 or > MaxWaitSeconds) throw new McpException($"wait_seconds must be between 0 and {MaxWaitSeconds}");
 
         using var scope = TenantContext.Enter(tenant);
+        if (await grains.GetGrain<ITenantGrain>(tenant).GetSuspensionAsync() is { } suspended)
+            throw new McpException($"tenant '{tenant}' is suspended by the operator: {suspended}");
         // Validated, then counted, then audited: a refused call leaves no audit event and enqueues nothing.
         if (await sendLimiter.TryAcquireAsync(tenant, targets.Count) is { } limited) throw new McpException(limited);
         await audit.RecordAsync(

@@ -12,6 +12,7 @@ namespace Dovecote.Api.RateLimiting;
 /// </summary>
 public sealed class TenantSendLimiter
 {
+    public const string Bucket = "tenant-sends";
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     public static readonly TimeSpan LimitCacheTime = TimeSpan.FromSeconds(30);
     private const int MaxBatch = 256;
@@ -48,7 +49,7 @@ public sealed class TenantSendLimiter
     {
         using var scope = TenantContext.Enter(tenant);
         var limit = await LimitAsync(tenant);
-        var counter = _grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit("tenant-sends", tenant));
+        var counter = _grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(Bucket, tenant));
         Task<RateLimitDecision> Acquire(int permits) => ClusterCalls.RetryAsync(() => counter.TryAcquireAsync(permits, limit, Window), _logger);
 
         var all = await Acquire(sends.Sum());

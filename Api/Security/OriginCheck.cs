@@ -54,7 +54,11 @@ public static class OriginCheck
     /// there only. Add a path here only for forms that check ConsentCsrf.
     /// </summary>
     private static bool IsConsentFormPost(HttpContext context, string origin) =>
-        origin == "null" && CsrfCheckedFormPaths.Any(path => context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase));
+        origin == "null" && (CsrfCheckedFormPaths.Any(path => context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
+            || context.Request.Path.StartsWithSegments(CsrfCheckedFormPrefix, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Every console post is CSRF-checked by the console's filters before its handler runs.</summary>
+    private const string CsrfCheckedFormPrefix = "/console";
 
     private static readonly string[] CsrfCheckedFormPaths = ["/authorize", "/signin", "/signout", "/invitations/accept"];
 

@@ -6,7 +6,12 @@ public sealed record ChannelConfig(
     [property: Id(0)] string Name,
     [property: Id(1)] bool Enabled,
     [property: Id(2)] ChannelSettings Settings,
-    [property: Id(3)] RateLimitPolicy? RateLimit = null);
+    [property: Id(3)] RateLimitPolicy? RateLimit = null,
+    /// <summary>
+    /// A secret left empty in <see cref="Settings"/> keeps the stored one (same channel type only): the console never shows
+    /// secrets, so an edit that does not retype one must not erase it.
+    /// </summary>
+    [property: Id(4)] bool KeepUnsetSecrets = false);
 
 /// <summary>A token bucket: up to <see cref="Burst"/> sends at once, refilled at <see cref="PerSecond"/>.</summary>
 [GenerateSerializer, Immutable, Alias("dovecote.RateLimitPolicy")]

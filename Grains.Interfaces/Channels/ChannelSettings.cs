@@ -20,6 +20,9 @@ public abstract record ChannelSettings
     /// <summary>The first problem with these settings, or null when they are usable.</summary>
     public abstract string? Validate();
 
+    /// <summary>These settings with each secret left empty taken from <paramref name="stored"/> when it is of the same type.</summary>
+    public abstract ChannelSettings WithUnsetSecretsFrom(ChannelSettings? stored);
+
     /// <summary>Keeps "1234:****" of a secret: enough to recognise it, not to use it.</summary>
     protected static string Mask(string secret, int visible = 4) =>
         secret.Length <= visible * 2 ? "****" : string.Concat(secret.AsSpan(0, visible), "****");
@@ -42,6 +45,9 @@ public sealed record TelegramSettings(
     [property: Id(2)] long? MessageThreadId = null) : ChannelSettings
 {
     public override ChannelType Type => ChannelType.Telegram;
+
+    public override ChannelSettings WithUnsetSecretsFrom(ChannelSettings? stored) =>
+        string.IsNullOrEmpty(BotToken) && stored is TelegramSettings old ? this with { BotToken = old.BotToken } : this;
 
     /// <summary>Negative chat ids are groups and supergroups, which Telegram limits to 20 messages a minute.</summary>
     [JsonIgnore]
@@ -68,6 +74,8 @@ public sealed record TelegramSettings(
 public sealed record DiscordSettings([property: Id(0)] string WebhookUrl) : ChannelSettings
 {
     public override ChannelType Type => ChannelType.Discord;
+    public override ChannelSettings WithUnsetSecretsFrom(ChannelSettings? stored) =>
+        string.IsNullOrEmpty(WebhookUrl) && stored is DiscordSettings old ? old : this;
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string> { ["webhookUrl"] = MaskUrl(WebhookUrl) };
     public override string? Validate() => ValidateHttpUrl(WebhookUrl, "webhookUrl");
     public override string ToString() => $"DiscordSettings {{ WebhookUrl = {MaskUrl(WebhookUrl)} }}";
@@ -77,6 +85,8 @@ public sealed record DiscordSettings([property: Id(0)] string WebhookUrl) : Chan
 public sealed record SlackSettings([property: Id(0)] string WebhookUrl) : ChannelSettings
 {
     public override ChannelType Type => ChannelType.Slack;
+    public override ChannelSettings WithUnsetSecretsFrom(ChannelSettings? stored) =>
+        string.IsNullOrEmpty(WebhookUrl) && stored is SlackSettings old ? old : this;
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string> { ["webhookUrl"] = MaskUrl(WebhookUrl) };
     public override string? Validate() => ValidateHttpUrl(WebhookUrl, "webhookUrl");
     public override string ToString() => $"SlackSettings {{ WebhookUrl = {MaskUrl(WebhookUrl)} }}";
@@ -89,6 +99,11 @@ public sealed record WebhookSettings([property: Id(0)] string Url, [property: Id
     public const string SecretPrefix = "whsec_";
 
     public override ChannelType Type => ChannelType.Webhook;
+
+    /// <summary>The URL is masked on read too (it may carry a token in its path), so both are kept when left empty.</summary>
+    public override ChannelSettings WithUnsetSecretsFrom(ChannelSettings? stored) => stored is WebhookSettings old
+        ? new WebhookSettings(string.IsNullOrEmpty(Url) ? old.Url : Url, string.IsNullOrEmpty(Secret) ? old.Secret : Secret)
+        : this;
     public override IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {
         ["url"] = MaskUrl(Url),

@@ -38,6 +38,10 @@ public interface IChannelGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("GetDeadLetters"), ReadOnly]
     Task<IReadOnlyList<DeliveryStatus>> GetDeadLettersAsync();
 
+    /// <summary>Pending deliveries, then the recent finished ones newest first (bounded by the channel's history).</summary>
+    [Alias("GetRecentDeliveries"), ReadOnly]
+    Task<IReadOnlyList<DeliveryStatus>> GetRecentDeliveriesAsync();
+
     /// <summary>Queues dead letters again (one, or all when <paramref name="deliveryId"/> is null); returns how many.</summary>
     [Alias("Redrive")]
     Task<int> RedriveAsync(string? deliveryId);

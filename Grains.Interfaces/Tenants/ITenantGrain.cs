@@ -33,6 +33,17 @@ public interface ITenantGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("VerifyPassword"), ReadOnly]
     Task<bool> VerifyPasswordAsync(string password);
 
+    /// <summary>
+    /// Suspends the tenant with <paramref name="reason"/> (its sends are refused with it; channels, keys and grants are kept), or
+    /// lifts the suspension when it is null.
+    /// </summary>
+    [Alias("SetSuspension")]
+    Task<TenantInfo> SetSuspensionAsync(string? reason);
+
+    /// <summary>Why the tenant is suspended, or null when it is not (or does not exist).</summary>
+    [Alias("GetSuspension"), ReadOnly]
+    Task<string?> GetSuspensionAsync();
+
     /// <summary>Records that a channel exists, so it can be listed without scanning storage.</summary>
     [Alias("AddChannel")]
     Task AddChannelAsync(string channelId);
@@ -73,7 +84,9 @@ public sealed record TenantInfo(
     [property: Id(5)] IReadOnlyList<string> EnvProfiles,
     [property: Id(6)] DateTimeOffset CreatedAt,
     /// <summary>The effective limits; null only from a silo older than limits.</summary>
-    [property: Id(7)] TenantLimits? Limits = null);
+    [property: Id(7)] TenantLimits? Limits = null,
+    /// <summary>Why the operator suspended the tenant; null when it is not suspended.</summary>
+    [property: Id(8)] string? SuspendedReason = null);
 
 [GenerateSerializer, Immutable, Alias("dovecote.ApiKeyInfo")]
 public sealed record ApiKeyInfo(

@@ -102,6 +102,7 @@ public sealed class ChannelGrain(
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
     {
         ThrowIfStale();
+        if (config.KeepUnsetSecrets) config = config with { Settings = config.Settings.WithUnsetSecretsFrom(_settings) };
         var problem = config.Settings.Validate()
             ?? (string.IsNullOrWhiteSpace(config.Name) || config.Name.Length > 100 ? "name must be 1 to 100 characters" : null)
             ?? config.RateLimit?.Validate()
@@ -221,6 +222,8 @@ public sealed class ChannelGrain(
     }
 
     Task<IReadOnlyList<DeliveryStatus>> IChannelGrain.GetDeadLettersAsync() => Task.FromResult(Outbox.DeadLetters());
+
+    Task<IReadOnlyList<DeliveryStatus>> IChannelGrain.GetRecentDeliveriesAsync() => Task.FromResult(Outbox.Recent());
 
     async Task<int> IChannelGrain.RedriveAsync(string? deliveryId)
     {

@@ -25,6 +25,7 @@ public sealed partial class TenantGrain(
     private const int MinPassword = 8;
     private const int MaxPassword = 200;
     private const int MaxKeyName = 100;
+    private const int MaxSuspendedReason = 200;
     private const int KeyIdLength = 12;
     private const string KeyIdAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
     private const int MaxEnvProfiles = 20;
@@ -94,6 +95,19 @@ public sealed partial class TenantGrain(
         var candidate = password is { Length: <= MaxPassword } ? password : "";
         return Task.FromResult(PasswordHash.Verify(candidate, state.State.Exists ? state.State.PasswordHash : null));
     }
+
+    async Task<TenantInfo> ITenantGrain.SetSuspensionAsync(string? reason)
+    {
+        EnsureExists();
+        if (reason is not null && (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxSuspendedReason || reason.Any(char.IsControl)))
+            throw new ArgumentException($"a suspension reason is 1 to {MaxSuspendedReason} characters on one line");
+        state.State.SuspendedReason = reason?.Trim();
+        await state.WriteOrReloadAsync(this);
+        logger.LogInformation("Tenant {Tenant} {Change}", Tenant, reason is null ? "unsuspended" : "suspended");
+        return Info();
+    }
+
+    Task<string?> ITenantGrain.GetSuspensionAsync() => Task.FromResult(state.State.Exists ? state.State.SuspendedReason : null);
 
     async Task ITenantGrain.AddChannelAsync(string channelId)
     {
@@ -227,7 +241,8 @@ public sealed partial class TenantGrain(
 
     private TenantInfo Info() => new(
         Tenant, state.State.DisplayName, state.State.PasswordHash is not null, state.State.ChannelIds.Count, state.State.ApiKeys.Count,
-        state.State.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), state.State.CreatedAt, Limits);
+        state.State.EnvProfiles.Keys.Order(StringComparer.Ordinal).ToList(), state.State.CreatedAt, Limits,
+        state.State.SuspendedReason);
 
     private static ApiKeyInfo ToInfo(ApiKeyEntry entry) => new(entry.KeyId, entry.Name, entry.Prefix, entry.CreatedAt);
 

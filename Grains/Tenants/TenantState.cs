@@ -19,6 +19,8 @@ public sealed class TenantState
     [Id(7)] public TenantLimitOverrides? Limits { get; set; }
     /// <summary>The account that created the tenant by self-service sign-up; null for tenants the operator created.</summary>
     [Id(8)] public string? CreatedBy { get; set; }
+    /// <summary>Why the operator suspended the tenant (its sends are refused with it); null when it is not suspended.</summary>
+    [Id(9)] public string? SuspendedReason { get; set; }
 
     public override string ToString() =>
         $"TenantState {{ {DisplayName}, {ChannelIds.Count} channels, {ApiKeys.Count} keys, {EnvProfiles.Count} env profiles }}";

@@ -46,6 +46,35 @@ public sealed class AdminApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == ApiFixture.SeededChatId && m.Text == "seeded hello"));
     }
 
+    [Fact]
+    public async Task A_suspended_tenant_is_refused_sends_with_the_reason_keeps_its_channels_and_is_unsuspended()
+    {
+        var tenant = await CreateTenantAsync();
+        var chat = ChannelTestKit.UniqueChatId();
+        var channel = await api.AddTelegramChannelAsync(tenant, chat);
+        using var admin = api.Admin();
+        var key = (await JsonOf(await admin.PostAsJsonAsync($"/admin/tenants/{tenant}/api-keys", new { name = "agent" }, Ct))).GetProperty("key").GetString();
+        await using var client = await api.ConnectAsync(key);
+
+        var noReason = await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/suspension", new { }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        var suspended = await JsonOf(await admin.PutAsJsonAsync($"/admin/tenants/{tenant}/suspension", new { reason = "abuse report 7" }, Ct));
+        Assert.Equal("abuse report 7", suspended.GetProperty("suspendedReason").GetString());
+        var refused = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "while suspended" }, cancellationToken: Ct);
+        Assert.True(refused.IsError);
+        Assert.Equal($"tenant '{tenant}' is suspended by the operator: abuse report 7", Text(refused));
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/admin/tenants/{tenant}/channels/{channel}", Ct)).StatusCode);
+
+        var lifted = await JsonOf(await admin.DeleteAsync($"/admin/tenants/{tenant}/suspension", Ct));
+        Assert.Equal(JsonValueKind.Null, lifted.GetProperty("suspendedReason").ValueKind);
+        var sent = await client.CallToolAsync("send_notification",
+            new Dictionary<string, object?> { ["channel"] = channel, ["message"] = "after", ["wait_seconds"] = 20 }, cancellationToken: Ct);
+        Assert.NotEqual(true, sent.IsError);
+        await api.Telegram.WaitUntilAsync(() => api.Telegram.Messages.Any(m => m.ChatId == chat && m.Text == "after"));
+        Assert.DoesNotContain(api.Telegram.Messages, m => m.ChatId == chat && m.Text == "while suspended");
+    }
+
     [Theory]
     [InlineData(null, HttpStatusCode.Unauthorized)]
     [InlineData("not-the-token", HttpStatusCode.Unauthorized)]

@@ -68,6 +68,18 @@ public static class ConsentPage
         .or{margin:20px 0 0;text-align:center;font-size:.85rem}
         .signed{margin-top:20px}
         a{color:var(--accent)}
+        .link{flex:none;padding:0;border:0;background:none;color:var(--accent);font-weight:400;text-decoration:underline}
+        main:has(>nav){max-width:1080px}
+        nav{display:flex;flex-wrap:wrap;gap:4px 16px;align-items:center;margin:-8px 0 20px;font-size:.92rem}
+        nav a{color:var(--accent)}
+        nav a[aria-current]{color:var(--ink);font-weight:700;text-decoration:none}
+        table{width:100%;border-collapse:collapse;font-size:.88rem;margin:8px 0 16px}
+        th,td{text-align:left;padding:6px 8px;border-top:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+        th{color:var(--muted);font-weight:600}
+        td form,nav form{margin:0;display:inline}
+        .small{flex:none;padding:4px 10px;font-size:.85rem;font-weight:600;background:transparent;color:var(--accent)}
+        .notice{margin:16px 0 0;padding:10px 12px;border-left:4px solid var(--accent);background:var(--bg);border-radius:6px;color:var(--ink)}
+        .secret{display:block;padding:10px 12px;border:1px dashed var(--accent);border-radius:8px;color:var(--ink);font-size:.9rem;word-break:break-all}
         """;
 
     /// <summary>The CSP hash of <see cref="Style"/>: the one stylesheet the page may use.</summary>

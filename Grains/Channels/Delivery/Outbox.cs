@@ -208,6 +208,11 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
 
     public IReadOnlyList<DeliveryStatus> DeadLetters() => state.DeadLetters.Select(m => Status(m, DeliveryState.Failed)).ToList();
 
+    /// <summary>The first pending messages (as many as the history holds), then finished ones newest first: what the console lists.</summary>
+    public IReadOnlyList<DeliveryStatus> Recent() =>
+        state.Outbox.Take(options.HistoryCapacity).Select(m => Status(m, m.Failures > 0 || m.LastError is not null ? DeliveryState.Retrying : DeliveryState.Queued))
+            .Concat(Enumerable.Reverse(state.History)).ToList();
+
     /// <summary>A platform's "wait this long", cut to MaxPause against absurd values.</summary>
     public TimeSpan ClampPause(TimeSpan pause) => pause > options.MaxPause ? options.MaxPause : pause;
 
