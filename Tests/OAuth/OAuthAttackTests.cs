@@ -263,7 +263,7 @@ public sealed class OAuthAttackTests(OAuthApiFixture api) : IClassFixture<OAuthA
         var payload = JsonDocument.Parse(Base64UrlTextEncoder.Decode(parts[1])).RootElement;
         Assert.Equal(OAuthApiFixture.AcmeTenant, payload.GetProperty("sub").GetString());
         Assert.Equal($"{api.BaseUrl}/mcp", payload.GetProperty("aud").GetString());
-        string[] expected = ["iss", "exp", "iat", "aud", "scope", "jti", "sub", "client_id", "oi_prst", "oi_au_id", "oi_tkn_id", DovecoteClaims.Tenant, DovecoteClaims.Actor];
+        string[] expected = ["iss", "exp", "iat", "aud", "scope", "jti", "sub", "client_id", "oi_prst", "oi_au_id", "oi_tkn_id", DovecoteClaims.Tenant, DovecoteClaims.Actor, "dovecote_account"];
         Assert.All(payload.EnumerateObject(), claim => Assert.Contains(claim.Name, expected));
 
         // Another tenant in the payload: the signature no longer matches.

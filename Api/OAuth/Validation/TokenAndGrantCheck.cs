@@ -1,4 +1,5 @@
 using Dovecote.Grains.Interfaces.OAuth;
+using Dovecote.Api.Security;
 using OpenIddict.Validation;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Validation.OpenIddictValidationEvents;
@@ -28,10 +29,13 @@ public sealed class TokenAndGrantCheck(
     public async ValueTask HandleAsync(ValidateTokenContext context)
     {
         if (context.Principal is not { } principal) return;
-        var tenant = principal.GetClaim(Claims.Subject);
+        // A token's entry is stored under its subject (the account that approved it, or the tenant for a password sign-in);
+        // its grant under the tenant, which the grant's subject always is.
+        var subject = principal.GetClaim(Claims.Subject);
+        var tenant = principal.GetClaim(DovecoteClaims.Tenant);
         var tokenId = principal.GetTokenId();
-        if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(tokenId)
-            || await FindValidTokenAsync(tenant, tokenId, context.CancellationToken) is not { } token)
+        if (string.IsNullOrEmpty(subject) || string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(tokenId)
+            || await FindValidTokenAsync(subject, tokenId, context.CancellationToken) is not { } token)
         {
             context.Reject(Errors.InvalidToken, "The specified token is no longer valid.");
             return;
@@ -48,15 +52,15 @@ public sealed class TokenAndGrantCheck(
             .SetTokenType(token.Type);
     }
 
-    private async ValueTask<ValidAccessToken?> FindValidTokenAsync(string tenant, string tokenId, CancellationToken cancellationToken)
+    private async ValueTask<ValidAccessToken?> FindValidTokenAsync(string subject, string tokenId, CancellationToken cancellationToken)
     {
-        if (cache.TryGetToken(tenant, tokenId, out var known)) return known;
+        if (cache.TryGetToken(subject, tokenId, out var known)) return known;
         var version = cache.Version;
         // A reference id on a JWT's entry would mean a stored payload used as a token (OpenIddict refuses that too).
         if (await tokens.FindByIdAsync(tokenId, cancellationToken) is not { Status: Statuses.Valid, ReferenceId: null or "" } entry
-            || entry.Subject != tenant || string.IsNullOrEmpty(entry.AuthorizationId)) return null;
+            || entry.Subject != subject || string.IsNullOrEmpty(entry.AuthorizationId)) return null;
         var token = new ValidAccessToken(entry.AuthorizationId, entry.CreationDate, entry.ExpirationDate, entry.Type);
-        cache.RememberToken(tenant, tokenId, token, version);
+        cache.RememberToken(subject, tokenId, token, version);
         return token;
     }
 
