@@ -69,3 +69,10 @@ public sealed class OutboxMessage
 
 [GenerateSerializer, Alias("dovecote.IdempotencyEntry")]
 public sealed record IdempotencyEntry([property: Id(0)] string Key, [property: Id(1)] string DeliveryId, [property: Id(2)] DateTimeOffset At);
+
+/// <summary>Stored as "outbox-window" beside the records: below <see cref="End"/>, records may have gaps (<see cref="OutboxRecords"/>).</summary>
+[GenerateSerializer, Alias("dovecote.OutboxWindow")]
+public sealed class OutboxWindow
+{
+    [Id(0)] public long End { get; set; }
+}
