@@ -65,6 +65,11 @@ public sealed class OutboxMessage
     [Id(10)] public long Sequence { get; set; }
     /// <summary>Kept with the message, so a key acknowledged after the last channel-state write survives a crash.</summary>
     [Id(11)] public string? IdempotencyKey { get; set; }
+    /// <summary>
+    /// Its stored size as measured while it waited behind the head, where nothing changes it; not stored. Spares the
+    /// pending-bytes budget check from serializing every pending message on every accept.
+    /// </summary>
+    [NonSerialized] internal long QueuedSize;
 }
 
 [GenerateSerializer, Alias("dovecote.IdempotencyEntry")]

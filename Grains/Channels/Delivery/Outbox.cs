@@ -312,13 +312,16 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage,
                 $"the message takes {size} bytes to store and one message may take {MaxMessageBytes}; shorten it "
                 + "(text other than plain ASCII counts two to six bytes a character)");
-        var pending = state.Outbox.Sum(StoredSize.Of);
+        // Only the head changes while pending (attempts, chunks, errors); the others are measured once.
+        var pending = state.Outbox.Count == 0 ? 0 : StoredSize.Of(state.Outbox[0]) + state.Outbox.Skip(1).Sum(QueuedSize);
         return pending + size > budget
             ? EnqueueResult.Reject(EnqueueRejection.OutboxFull,
                 $"channel '{channelId}' is full: its {state.Outbox.Count} pending messages take {pending} of its {budget} bytes "
                 + "(Delivery__OutboxBudgetBytes); retry later (backpressure)")
             : null;
     }
+
+    private static long QueuedSize(OutboxMessage message) => message.QueuedSize > 0 ? message.QueuedSize : message.QueuedSize = StoredSize.Of(message);
 
     /// <summary>Drops the oldest entries until at most <paramref name="capacity"/> remain within <paramref name="budget"/> bytes.</summary>
     private static List<T> EvictOldest<T>(List<T> entries, int capacity, long budget, Func<T, long> size, bool keepNewest = true)
