@@ -219,7 +219,10 @@ public sealed class PagedOutboxTests(DeliveryClusterFixture fx)
             Assert.True(retried!.Accepted, retried.Error);
             ids[texts[i]] = retried.DeliveryId!;
         }
-        var order = Records(own.Log, channel).Select(r => Regex.Match(r.Json, "gap \\d+ \\.").Value).ToList();
+        // The fresh activation's token bucket starts with its one token, so it may have sent its head already.
+        var sent = webhooks.Deliveries.Where(d => url.EndsWith(d.EndpointName)).Select(d => Regex.Match(d.Body, "gap \\d+ \\.").Value)
+            .Where(t => t.Length > 0).Distinct().ToList();
+        var order = sent.Concat(Records(own.Log, channel).Select(r => Regex.Match(r.Json, "gap \\d+ \\.").Value).Except(sent)).ToList();
         Assert.Equal(texts.Order(), order.Order());
 
         await channel.ConfigureAsync(new ChannelConfig("Hook", true, new WebhookSettings(url, secret), Fast));

@@ -45,6 +45,8 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var settings = Dovecote.Bench.EmbeddedSilo.Settings(dataDirectory);
 settings["Delivery:OutboxCapacity"] = "100000";
 builder.Configuration.AddInMemoryCollection(settings);
+// Hot mode: room for 10,000 held messages of ~400 stored bytes (the default 4 MiB holds ~10,000 exactly).
+if (hot) builder.Configuration["Delivery:OutboxBudgetBytes"] = (16 * 1024 * 1024).ToString();
 builder.AddDovecoteSilo();
 using var host = builder.Build();
 await host.StartAsync();
@@ -108,10 +110,10 @@ async Task HotChannelAsync()
     Console.WriteLine($"{concurrency} concurrent callers");
     Console.WriteLine("| scenario | accepted | seconds | accepts per second | refused (full, retried) | log writes per accept | writes per fsync |");
     Console.WriteLine("|---|---|---|---|---|---|---|");
-    // Held: the outbox only grows (its first message is sent at once; the rest wait), within the default 4 MiB of pending bytes.
+    // Held: the outbox only grows (its first message is sent at once; the rest wait), so a full outbox is an error here.
     var heldCount = ArgValue("--held", 10_000);
     var held1 = await ConfigureAsync("hot-held", held);
-    await HotAsync($"1 channel, not delivering, pending 0 to {heldCount:N0}", held1, heldCount);
+    await HotAsync($"1 channel, not delivering, pending 0 to {heldCount:N0}", held1, heldCount, retryFull: false);
     // Delivering: accepts race the drain, and a full outbox is backpressure the callers retry after.
     var fast1 = await ConfigureAsync("hot-fast", fast);
     receiver.Reset();
@@ -122,7 +124,7 @@ async Task HotChannelAsync()
         + $"{messages / from.Elapsed.TotalSeconds:N0} | | | |");
 }
 
-async Task HotAsync(string scenario, IChannelGrain channel, int count)
+async Task HotAsync(string scenario, IChannelGrain channel, int count, bool retryFull = true)
 {
     var (writes, flushes) = (log.Writes, log.Flushes);
     var (next, refused) = (-1, 0);
@@ -136,7 +138,7 @@ async Task HotAsync(string scenario, IChannelGrain channel, int count)
             {
                 var result = await channel.EnqueueAsync(new Notification($"benchmark message {i}"), null);
                 if (result.Accepted) break;
-                if (result.Rejection != EnqueueRejection.OutboxFull) throw new InvalidOperationException(result.Error);
+                if (result.Rejection != EnqueueRejection.OutboxFull || !retryFull) throw new InvalidOperationException(result.Error);
                 Interlocked.Increment(ref refused);
                 await Task.Delay(5);
             }

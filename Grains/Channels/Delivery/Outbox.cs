@@ -159,6 +159,7 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             message.UpdatedAt = now;
             state.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
             message.Sequence = state.NextSequence++; // a record of its own, after everything pending
+            message.QueuedSize = 0; // it grew as a head since last measured
             state.Outbox.Add(message);
         }
         return chosen.Count;
