@@ -22,8 +22,11 @@ public interface IChannelGrain : IGrainWithStringKey, ITenantScopedGrain
     [Alias("GetBoardEntry")]
     Task<ChannelBoardUpdate> GetBoardEntryAsync();
 
-    /// <summary>Accepts a message durably; the same idempotency key within 24 h returns the first delivery id.</summary>
-    [Alias("Enqueue")]
+    /// <summary>
+    /// Accepts a message durably; the same idempotency key within 24 h returns the first delivery id. Interleaves with
+    /// other accepts of the channel, so their writes share flushes (a hot channel); the grain orders them itself.
+    /// </summary>
+    [Alias("Enqueue"), AlwaysInterleave]
     Task<EnqueueResult> EnqueueAsync(Notification notification, string? idempotencyKey);
 
     /// <summary>A pending, recent or dead-lettered delivery; null when unknown or aged out of history.</summary>

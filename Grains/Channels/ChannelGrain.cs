@@ -19,6 +19,8 @@ namespace Dovecote.Grains.Channels;
 /// What each outcome does to the outbox is <see cref="Outbox"/>'s; this grain persists, schedules and sends.
 /// Each pending message is a record of its own (<see cref="OutboxRecords"/>): an accept writes that record only, and a
 /// finished message's record is cleared only after a channel state holding its outcome (and its idempotency key) was written.
+/// Accepts interleave, so a hot channel's records share flushes; <see cref="AcceptGate"/> keeps them apart from configure,
+/// delete and redrive, and the drain sends a message only once its record is durable, so delivery keeps sequence order.
 /// </summary>
 [GrainType("channel")]
 public sealed class ChannelGrain(
@@ -41,6 +43,7 @@ public sealed class ChannelGrain(
     private readonly DeliveryOptions _options = deliveryOptions.Value;
     private readonly RenderLimits _limits = new(deliveryOptions.Value.MaxChunksPerMessage, deliveryOptions.Value.MaxRenderExpansion);
     private readonly Dictionary<string, List<TaskCompletionSource>> _waiters = [];
+    private readonly AcceptGate _accepts = new();
     private ChannelSettings? _settings;
     private TokenBucket? _bucket;
     private ResiliencePipeline<HttpResponseMessage>? _pipeline;
@@ -78,7 +81,9 @@ public sealed class ChannelGrain(
         // Records whose clear was cut short: the channel state past them was written first, so they are finished.
         for (var orphan = channel.HeadSequence - 1; orphan >= 0 && await _records.ReadAsync(orphan) is not null; orphan--)
             await _records.ClearAsync(orphan);
-        Outbox.Resume(await _records.LoadAsync(channel.HeadSequence, channel.NextSequence));
+        // Overlapping accepts may have left gaps (a failed write) below the stored window: every sequence below it is read.
+        var windowEnd = await _records.ReadWindowAsync();
+        Outbox.Resume(await _records.LoadAsync(channel.HeadSequence, Math.Max(channel.NextSequence, windowEnd)));
         LoadSettings();
         await JoinBudgetsAsync();
         metrics.PendingChanged(state.State.Type, state.State.Outbox.Count);
@@ -101,6 +106,7 @@ public sealed class ChannelGrain(
 
     async Task<ChannelInfo> IChannelGrain.ConfigureAsync(ChannelConfig config)
     {
+        using var exclusive = await _accepts.ExclusiveAsync();
         ThrowIfStale();
         if (config.KeepUnsetSecrets) config = config with { Settings = config.Settings.WithUnsetSecretsFrom(_settings) };
         var problem = config.Settings.Validate()
@@ -141,6 +147,7 @@ public sealed class ChannelGrain(
 
     async Task IChannelGrain.DeleteAsync()
     {
+        using var exclusive = await _accepts.ExclusiveAsync();
         ThrowIfStale();
         _drainTimer?.Dispose();
         _drainTimer = null;
@@ -148,6 +155,7 @@ public sealed class ChannelGrain(
         // Records first: a state cleared before them would let a channel created again under this id find them.
         var sequences = state.State.Outbox.Select(m => m.Sequence).Append(state.State.HeadSequence - 1).Where(q => q >= 0).ToList();
         await DurablyAsync(Task.WhenAll(sequences.Select(_records.ClearAsync)));
+        await DurablyAsync(_records.ClearWindowAsync());
         await state.ClearStateAsync();
         _settings = null;
         _board.Changed();
@@ -164,27 +172,48 @@ public sealed class ChannelGrain(
 
     async Task<EnqueueResult> IChannelGrain.EnqueueAsync(Notification notification, string? idempotencyKey)
     {
+        await _accepts.EnterAcceptAsync();
+        try
+        {
+            return await AcceptAsync(notification, idempotencyKey);
+        }
+        finally
+        {
+            _accepts.ExitAccept();
+        }
+    }
+
+    /// <summary>One accept; others of this channel may be between their turns (writing their records) meanwhile.</summary>
+    private async Task<EnqueueResult> AcceptAsync(Notification notification, string? idempotencyKey)
+    {
         ThrowIfStale();
         // Rendered now, so a message no attempt could send is refused with the reason instead of acknowledged.
         IReadOnlyList<RenderedChunk>? chunks = null;
         var sender = state.State.Configured ? senders.For(state.State.Type) : null;
-        var result = Outbox.Accept(notification, idempotencyKey, time.GetUtcNow(), n => RenderProblem(sender!, n, out chunks));
-        if (!result.Accepted || result.Duplicate) return result;
+        var result = Outbox.Accept(notification, idempotencyKey, time.GetUtcNow(), n => RenderProblem(sender!, n, out chunks), _records.IsAccepting);
+        if (!result.Accepted) return result;
+        if (result.Duplicate)
+        {
+            // The first accept of this key may still be writing: its caller's answer and ours wait for the same record.
+            if (state.State.Outbox.Find(m => m.DeliveryId == result.DeliveryId) is { } first) await _records.AcceptedAsync(first.Sequence);
+            return result;
+        }
         var message = state.State.Outbox[^1];
         if (chunks is not null && state.State.Outbox.Count == 1) _rendered = (result.DeliveryId!, chunks); // it is the head: sent next
 
         // Acknowledged = durable: the message's record (with its idempotency key) and the reminder that will resume delivery
         // both exist before we answer. The channel state is not written: its NextSequence and RecentKeys catch up with its
-        // next write, and activation finds records past its NextSequence.
+        // next write (the key only once the record is durable), and activation finds records past its NextSequence.
         try
         {
-            await Task.WhenAll(_records.InsertAsync(message), SyncReminderAsync());
+            // Its key joins the stored window only once the record is durable, with no turn between in which neither dedupes it.
+            await Task.WhenAll(_records.InsertAcceptedAsync(message, Outbox.Remember), SyncReminderAsync());
         }
         catch (Exception e)
         {
             // Not acknowledged, so not sent by this activation either; the next one reloads whatever was really stored.
+            // Accepts overlapping this one may still be acknowledged: the window lets the next activation find them past the gap.
             state.State.Outbox.Remove(message);
-            state.State.RecentKeys.RemoveAll(k => k.DeliveryId == message.DeliveryId);
             _stale = true;
             DeactivateOnIdle();
             if (e is InconsistentStateException conflict)
@@ -227,6 +256,7 @@ public sealed class ChannelGrain(
 
     async Task<int> IChannelGrain.RedriveAsync(string? deliveryId)
     {
+        using var exclusive = await _accepts.ExclusiveAsync();
         ThrowIfStale();
         var first = state.State.NextSequence;
         var count = Outbox.Redrive(deliveryId, time.GetUtcNow());
@@ -312,6 +342,8 @@ public sealed class ChannelGrain(
     private async Task<TimeSpan?> DeliverNextAsync(CancellationToken cancellationToken)
     {
         if (_stale || _settings is null || Outbox.WaitBeforeNext(time.GetUtcNow()) is not { } due) return null;
+        // Its accept is still writing the record: not acknowledged yet, so not sent. That accept schedules the drain when done.
+        if (_records.IsAccepting(Outbox.Head.Sequence)) return Timeout.InfiniteTimeSpan;
         if (due > TimeSpan.Zero) return due;
         var shared = await _budgets.ReadyAsync(state.State.Outbox.Count, _bucket!.Interval, state.State.SettingsChangedAt);
         if (shared.RevokedReason is { } refused)

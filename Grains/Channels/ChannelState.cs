@@ -65,7 +65,19 @@ public sealed class OutboxMessage
     [Id(10)] public long Sequence { get; set; }
     /// <summary>Kept with the message, so a key acknowledged after the last channel-state write survives a crash.</summary>
     [Id(11)] public string? IdempotencyKey { get; set; }
+    /// <summary>
+    /// Its stored size as measured while it waited behind the head, where nothing changes it; not stored. Spares the
+    /// pending-bytes budget check from serializing every pending message on every accept.
+    /// </summary>
+    [NonSerialized] internal long QueuedSize;
 }
 
 [GenerateSerializer, Alias("dovecote.IdempotencyEntry")]
 public sealed record IdempotencyEntry([property: Id(0)] string Key, [property: Id(1)] string DeliveryId, [property: Id(2)] DateTimeOffset At);
+
+/// <summary>Stored as "outbox-window" beside the records: below <see cref="End"/>, records may have gaps (<see cref="OutboxRecords"/>).</summary>
+[GenerateSerializer, Alias("dovecote.OutboxWindow")]
+public sealed class OutboxWindow
+{
+    [Id(0)] public long End { get; set; }
+}

@@ -19,6 +19,9 @@ public sealed class OwnDeliveryCluster : IAsyncDisposable
 
     public InProcessTestCluster Cluster { get; }
 
+    /// <summary>The embedded state log both silos write to.</summary>
+    public GrainStateLog Log => _log;
+
     public IClusterClient Client => Cluster.Client;
 
     public static async Task<OwnDeliveryCluster> StartAsync(Dictionary<string, string?> settings, Action<IServiceCollection>? services = null)

@@ -1,7 +1,9 @@
 // Benchmarks on this machine. Usage: dotnet run -c Release --project bench/Dovecote.Bench -- [delivery|mcp] [options]
 //   delivery (default): durable accepts and deliveries on the embedded storage (--messages 20000 --channels 1000)
 //   mcp: send_notification over HTTP next to a no-op tool on the same server (--seconds 10 --connections 32)
-//   hot: accepts into one hot channel, held and delivering (--messages 3000 --concurrency 64)
+//   hot: accepts into one hot channel, held and delivering (--held 10000 --messages 3000 --concurrency 256)
+//   scale: 100,000 configured channels active at once (RSS per grain), then 10,000 of them accepting and delivering
+//          (--grains 100000 --channels 10000 --messages-per-channel 5 --concurrency 256)
 //   budgets: Telegram chats sharing bot budgets against a rate-limiting fake Bot API (--messages-per-chat 5)
 using System.Diagnostics;
 using System.Net;
@@ -31,9 +33,10 @@ if (args.FirstOrDefault() == "mcp")
 }
 
 var hot = args.FirstOrDefault() == "hot";
+var scale = args.FirstOrDefault() == "scale";
 var messages = ArgValue("--messages", hot ? 3_000 : 20_000);
-var channelCount = ArgValue("--channels", 1_000);
-var concurrency = ArgValue("--concurrency", hot ? 64 : 256);
+var channelCount = ArgValue("--channels", scale ? 10_000 : 1_000);
+var concurrency = ArgValue("--concurrency", 256);
 var dataDirectory = Directory.CreateTempSubdirectory("dovecote-bench-").FullName;
 
 await using var receiver = await Receiver.StartAsync();
@@ -42,8 +45,8 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var settings = Dovecote.Bench.EmbeddedSilo.Settings(dataDirectory);
 settings["Delivery:OutboxCapacity"] = "100000";
 builder.Configuration.AddInMemoryCollection(settings);
-// Hot mode: the same pending-bytes budget for the old code (whose range ends at 512 KiB) and the new.
-if (hot) builder.Configuration["Delivery:OutboxBudgetBytes"] = (512 * 1024).ToString();
+// Hot mode: room for 10,000 held messages of ~400 stored bytes (the default 4 MiB holds ~10,000 exactly).
+if (hot) builder.Configuration["Delivery:OutboxBudgetBytes"] = (16 * 1024 * 1024).ToString();
 builder.AddDovecoteSilo();
 using var host = builder.Build();
 await host.StartAsync();
@@ -55,6 +58,15 @@ var fast = new RateLimitPolicy(10_000, 10_000);
 var held = new RateLimitPolicy(1, 0.0001); // sends one message, then holds the rest: the outbox grows
 
 Console.WriteLine($"Dovecote delivery-core benchmark, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, data in {dataDirectory}");
+
+if (scale)
+{
+    await Dovecote.Bench.ScaleLoad.RunAsync(host.Services, log, receiver, (id, policy) => ConfigureAsync(id, policy), fast,
+        ArgValue("--grains", 100_000), channelCount, ArgValue("--messages-per-channel", 5), concurrency);
+    await host.StopAsync();
+    Directory.Delete(dataDirectory, recursive: true);
+    return;
+}
 
 if (hot)
 {
@@ -95,12 +107,13 @@ Directory.Delete(dataDirectory, recursive: true);
 // One channel taking every accept: what a single agent flooding one destination gets.
 async Task HotChannelAsync()
 {
-    Console.WriteLine("| scenario | accepted | seconds | accepts per second | refused (full, retried) | log writes per accept |");
-    Console.WriteLine("|---|---|---|---|---|---|");
-    // Held: the outbox only grows, so the old code rewrites 0 to 400 messages per accept (400 fit both codes' budget).
-    // (Its first message is sent at once; the rest wait.)
+    Console.WriteLine($"{concurrency} concurrent callers");
+    Console.WriteLine("| scenario | accepted | seconds | accepts per second | refused (full, retried) | log writes per accept | writes per fsync |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
+    // Held: the outbox only grows (its first message is sent at once; the rest wait), so a full outbox is an error here.
+    var heldCount = ArgValue("--held", 10_000);
     var held1 = await ConfigureAsync("hot-held", held);
-    await HotAsync("1 channel, not delivering, pending 0 to 400", held1, 400);
+    await HotAsync($"1 channel, not delivering, pending 0 to {heldCount:N0}", held1, heldCount, retryFull: false);
     // Delivering: accepts race the drain, and a full outbox is backpressure the callers retry after.
     var fast1 = await ConfigureAsync("hot-fast", fast);
     receiver.Reset();
@@ -108,12 +121,12 @@ async Task HotChannelAsync()
     await HotAsync("1 channel, delivering", fast1, messages);
     await receiver.WaitForAsync(messages, TimeSpan.FromMinutes(10));
     Console.WriteLine($"| delivered from 1 channel (first accept to last receipt) | {messages:N0} | {from.Elapsed.TotalSeconds:F2} | "
-        + $"{messages / from.Elapsed.TotalSeconds:N0} | | |");
+        + $"{messages / from.Elapsed.TotalSeconds:N0} | | | |");
 }
 
-async Task HotAsync(string scenario, IChannelGrain channel, int count)
+async Task HotAsync(string scenario, IChannelGrain channel, int count, bool retryFull = true)
 {
-    var writes = log.Writes;
+    var (writes, flushes) = (log.Writes, log.Flushes);
     var (next, refused) = (-1, 0);
     var stopwatch = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -125,7 +138,7 @@ async Task HotAsync(string scenario, IChannelGrain channel, int count)
             {
                 var result = await channel.EnqueueAsync(new Notification($"benchmark message {i}"), null);
                 if (result.Accepted) break;
-                if (result.Rejection != EnqueueRejection.OutboxFull) throw new InvalidOperationException(result.Error);
+                if (result.Rejection != EnqueueRejection.OutboxFull || !retryFull) throw new InvalidOperationException(result.Error);
                 Interlocked.Increment(ref refused);
                 await Task.Delay(5);
             }
@@ -133,7 +146,7 @@ async Task HotAsync(string scenario, IChannelGrain channel, int count)
     }));
     stopwatch.Stop();
     Console.WriteLine($"| {scenario} | {count:N0} | {stopwatch.Elapsed.TotalSeconds:F2} | {count / stopwatch.Elapsed.TotalSeconds:N0} | {refused:N0} | "
-        + $"{(double)(log.Writes - writes) / count:F2} |");
+        + $"{(double)(log.Writes - writes) / count:F2} | {(double)(log.Writes - writes) / Math.Max(1, log.Flushes - flushes):F1} |");
 }
 
 async Task<IChannelGrain> ConfigureAsync(string id, RateLimitPolicy rateLimit)
@@ -189,6 +202,8 @@ internal sealed class Receiver : IAsyncDisposable
         receiver.Url = receiver._app.Urls.First();
         return receiver;
     }
+
+    public int Received => Volatile.Read(ref _received);
 
     public void Reset() => Interlocked.Exchange(ref _received, 0);
 

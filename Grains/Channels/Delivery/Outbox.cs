@@ -20,8 +20,13 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
     /// Dedupes on the idempotency key and appends; the caller persists the state before acknowledging.
     /// <paramref name="renderProblem"/> renders the message for the channel's platform and says why it cannot be, so a
     /// message that would fail every attempt is refused now rather than accepted and dead-lettered later.
+    /// With <paramref name="stillWriting"/> (the sequences whose records are being written) the key joins
+    /// <see cref="ChannelState.RecentKeys"/> only at <see cref="Remember"/>, once the message is durable: a channel-state
+    /// write meanwhile must not store the key of a message whose record may still fail. Until then that message dedupes it.
     /// </summary>
-    public EnqueueResult Accept(Notification notification, string? idempotencyKey, DateTimeOffset now, Func<Notification, string?>? renderProblem = null)
+    public EnqueueResult Accept(
+        Notification notification, string? idempotencyKey, DateTimeOffset now, Func<Notification, string?>? renderProblem = null,
+        Func<long, bool>? stillWriting = null)
     {
         if (!state.Configured)
             return EnqueueResult.Reject(EnqueueRejection.ChannelNotFound, $"channel '{channelId}' does not exist");
@@ -35,6 +40,9 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
         state.RecentKeys.RemoveAll(k => now - k.At > options.IdempotencyWindow);
         if (idempotencyKey is not null && state.RecentKeys.Find(k => k.Key == idempotencyKey) is { } seen)
             return EnqueueResult.Accept(seen.DeliveryId, duplicate: true);
+        if (idempotencyKey is not null && stillWriting is not null
+            && state.Outbox.Find(m => m.IdempotencyKey == idempotencyKey && stillWriting(m.Sequence)) is { } pending)
+            return EnqueueResult.Accept(pending.DeliveryId, duplicate: true);
         if (state.Outbox.Count >= options.OutboxCapacity)
             return EnqueueResult.Reject(EnqueueRejection.OutboxFull, $"channel '{channelId}' has {state.Outbox.Count} messages pending; retry later");
 
@@ -51,12 +59,16 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage, unrenderable);
         message.Sequence = state.NextSequence++;
         state.Outbox.Add(message);
-        if (idempotencyKey is not null)
-        {
-            state.RecentKeys.Add(new IdempotencyEntry(idempotencyKey, message.DeliveryId, now));
-            EvictOldest(state.RecentKeys, options.IdempotencyCapacity, options.IdempotencyBudgetBytes, StoredSize.Of);
-        }
+        if (stillWriting is null) Remember(message);
         return EnqueueResult.Accept(message.DeliveryId, duplicate: false);
+    }
+
+    /// <summary>Adds an accepted message's idempotency key to the window, evicting the oldest past the budgets.</summary>
+    public void Remember(OutboxMessage message)
+    {
+        if (message.IdempotencyKey is not { } key || state.RecentKeys.Exists(k => k.Key == key)) return;
+        state.RecentKeys.Add(new IdempotencyEntry(key, message.DeliveryId, message.AcceptedAt));
+        EvictOldest(state.RecentKeys, options.IdempotencyCapacity, options.IdempotencyBudgetBytes, StoredSize.Of);
     }
 
     /// <summary>The message being delivered; only valid while <see cref="WaitBeforeNext"/> is not null.</summary>
@@ -147,6 +159,7 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             message.UpdatedAt = now;
             state.History.RemoveAll(h => h.DeliveryId == message.DeliveryId);
             message.Sequence = state.NextSequence++; // a record of its own, after everything pending
+            message.QueuedSize = 0; // it grew as a head since last measured
             state.Outbox.Add(message);
         }
         return chosen.Count;
@@ -305,13 +318,16 @@ public sealed class Outbox(ChannelState state, string channelId, DeliveryOptions
             return EnqueueResult.Reject(EnqueueRejection.InvalidMessage,
                 $"the message takes {size} bytes to store and one message may take {MaxMessageBytes}; shorten it "
                 + "(text other than plain ASCII counts two to six bytes a character)");
-        var pending = state.Outbox.Sum(StoredSize.Of);
+        // Only the head changes while pending (attempts, chunks, errors); the others are measured once.
+        var pending = state.Outbox.Count == 0 ? 0 : StoredSize.Of(state.Outbox[0]) + state.Outbox.Skip(1).Sum(QueuedSize);
         return pending + size > budget
             ? EnqueueResult.Reject(EnqueueRejection.OutboxFull,
                 $"channel '{channelId}' is full: its {state.Outbox.Count} pending messages take {pending} of its {budget} bytes "
                 + "(Delivery__OutboxBudgetBytes); retry later (backpressure)")
             : null;
     }
+
+    private static long QueuedSize(OutboxMessage message) => message.QueuedSize > 0 ? message.QueuedSize : message.QueuedSize = StoredSize.Of(message);
 
     /// <summary>Drops the oldest entries until at most <paramref name="capacity"/> remain within <paramref name="budget"/> bytes.</summary>
     private static List<T> EvictOldest<T>(List<T> entries, int capacity, long budget, Func<T, long> size, bool keepNewest = true)
