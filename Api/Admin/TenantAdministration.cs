@@ -56,22 +56,12 @@ public sealed class TenantAdministration(
     /// </summary>
     public async Task<DeliveryStatus?> SendTestAsync(string tenant, string channel, string actor, TenantSendLimiter sendLimiter, HttpContext? http)
     {
-        if (await Tenant(tenant).GetSuspensionAsync() is { } suspended)
-            throw new ArgumentException($"tenant '{tenant}' is suspended by the operator: {suspended}");
         if (await sendLimiter.TryAcquireAsync(tenant, 1) is { } limited) throw new ArgumentException(limited);
         await audit.RecordAsync(tenant, actor, "channel.test", channel, null, http);
         var accepted = await ClusterCalls.RetryAsync(() => Channel(tenant, channel).EnqueueAsync(new Notification(TestMessage, "Dovecote test"), null), logger);
         if (!accepted.Accepted)
             throw accepted.Rejection == EnqueueRejection.ChannelNotFound ? new NotFoundException(accepted.Error!) : new ArgumentException(accepted.Error);
-        // In slices, like send_notification's wait, so no grain call outlasts the cluster's longest wait.
-        var deadline = DateTime.UtcNow + TestWait;
-        while (true)
-        {
-            var slice = deadline - DateTime.UtcNow;
-            if (slice > ClusterCalls.LongestWait) slice = ClusterCalls.LongestWait;
-            var status = await Channel(tenant, channel).WaitForDeliveryAsync(accepted.DeliveryId!, slice > TimeSpan.Zero ? slice : TimeSpan.Zero);
-            if (status?.State is not (DeliveryState.Queued or DeliveryState.Retrying) || DateTime.UtcNow >= deadline) return status;
-        }
+        return await ClusterCalls.WaitForDeliveryAsync(Channel(tenant, channel), accepted.DeliveryId!, TestWait);
     }
 
     public async Task<CreatedApiKey> CreateApiKeyAsync(string tenant, string? name, string actor, HttpContext? http)

@@ -21,6 +21,22 @@ public static class ClusterCalls
 
     public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The delivery's status once it is no longer queued or retrying, or after <paramref name="wait"/>: asked in slices of
+    /// <see cref="LongestWait"/>, so no single grain call outlasts <see cref="ResponseTimeout"/>.
+    /// </summary>
+    public static async Task<DeliveryStatus?> WaitForDeliveryAsync(IChannelGrain channel, string deliveryId, TimeSpan wait)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            var slice = deadline - DateTime.UtcNow;
+            if (slice > LongestWait) slice = LongestWait;
+            var status = await channel.WaitForDeliveryAsync(deliveryId, slice > TimeSpan.Zero ? slice : TimeSpan.Zero);
+            if (status?.State is not (DeliveryState.Queued or DeliveryState.Retrying) || DateTime.UtcNow >= deadline) return status;
+        }
+    }
+
     /// <summary>What an agent is told when the cluster did not answer even after the retries.</summary>
     public const string Unavailable =
         "Dovecote's cluster did not answer in time (a silo may be failing over). The message may not have been queued: "

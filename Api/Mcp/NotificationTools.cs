@@ -69,8 +69,6 @@ public sealed class NotificationTools(
         if (wait_seconds is < 0 or > MaxWaitSeconds) throw new McpException($"wait_seconds must be between 0 and {MaxWaitSeconds}");
 
         using var scope = TenantContext.Enter(tenant);
-        if (await grains.GetGrain<ITenantGrain>(tenant).GetSuspensionAsync() is { } suspended)
-            throw new McpException($"tenant '{tenant}' is suspended by the operator: {suspended}");
         // Validated, then counted, then audited: a refused call leaves no audit event and enqueues nothing.
         if (await sendLimiter.TryAcquireAsync(tenant, targets.Count) is { } limited) throw new McpException(limited);
         await audit.RecordAsync(
@@ -124,15 +122,7 @@ public sealed class NotificationTools(
     {
         try
         {
-            // In slices, so no single grain call outlasts the client's response timeout.
-            var deadline = DateTime.UtcNow + wait;
-            while (true)
-            {
-                var slice = deadline - DateTime.UtcNow;
-                if (slice > ClusterCalls.LongestWait) slice = ClusterCalls.LongestWait;
-                var status = await Channel(tenant, channelId).WaitForDeliveryAsync(deliveryId, slice > TimeSpan.Zero ? slice : TimeSpan.Zero);
-                if (status?.State is not (DeliveryState.Queued or DeliveryState.Retrying) || DateTime.UtcNow >= deadline) return status;
-            }
+            return await ClusterCalls.WaitForDeliveryAsync(Channel(tenant, channelId), deliveryId, wait);
         }
         catch (Exception e) when (ClusterCalls.IsTransient(e))
         {

@@ -31,9 +31,15 @@ public sealed class TenantSendLimiter
         _counts = new(CountAsync, MaxBatch);
     }
 
-    /// <summary>Counts <paramref name="sends"/> sends for the tenant (already entered); null when allowed, else the refusal to show.</summary>
+    /// <summary>
+    /// Whether the tenant may send now: not suspended by the operator (read at every call, so a suspension applies at once),
+    /// then <paramref name="sends"/> counted (the tenant already entered). Null when allowed, else the refusal to show.
+    /// </summary>
     public async Task<string?> TryAcquireAsync(string tenant, int sends)
     {
+        using (TenantContext.Enter(tenant))
+            if (await ClusterCalls.RetryAsync(() => _grains.GetGrain<ITenantGrain>(tenant).GetSuspensionAsync(), _logger) is { } suspended)
+                return $"tenant '{tenant}' is suspended by the operator: {suspended}";
         var (decision, limit) = await _counts.SubmitAsync(tenant, sends);
         if (decision.Allowed) return null;
         var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));

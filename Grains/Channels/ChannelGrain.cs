@@ -30,6 +30,7 @@ public sealed class ChannelGrain(
     OutboundAddressGuard addressGuard,
     IOptions<DeliveryOptions> deliveryOptions,
     IOptions<BudgetOptions> budgetOptions,
+    IOptions<ChannelBoardOptions> boardOptions,
     DeliveryMetrics metrics,
     BudgetMetrics budgetMetrics,
     TimeProvider time,
@@ -74,7 +75,7 @@ public sealed class ChannelGrain(
             this.GetGrainId());
         _budgets = new ChannelBudgets(GrainFactory, this.GetGrainId(), budgetOptions.Value, budgetMetrics, time);
         _board = new ChannelBoardReporter(this, GrainFactory, GrainKeys.Split(Key).Tenant, ChannelId, BoardView,
-            ServiceProvider.GetRequiredService<IOptions<ChannelBoardOptions>>().Value.PendingInterval, time, logger);
+            boardOptions.Value.PendingInterval, time, logger);
         if (!state.State.Configured) return;
         await MigrateLegacyOutboxAsync();
         var channel = state.State;
