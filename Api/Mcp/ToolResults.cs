@@ -8,8 +8,17 @@ namespace Dovecote.Api.Mcp;
 /// <summary>Tool answers as structured content (matching the output schema) plus a short text a person or model can read.</summary>
 public static class ToolResults
 {
-    /// <summary>Nulls are written: the output schemas list nullable fields as required, and clients validate.</summary>
-    public static JsonSerializerOptions Json { get; } = new(McpJsonUtilities.DefaultOptions) { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    /// <summary>
+    /// The tools' serializer options. Nulls are written: the output schemas list nullable fields as required, and clients
+    /// validate. The SDK (2.3.1) also serializes a returned <see cref="CallToolResult"/> with these options and parses it
+    /// back, as if it were structured content, only to discard it (it answers with the result as given): that costs a
+    /// third of a large list_channels answer, so with these options a <see cref="CallToolResult"/> is written as null.
+    /// </summary>
+    public static JsonSerializerOptions Json { get; } = new(McpJsonUtilities.DefaultOptions)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new DiscardedToolResultConverter() },
+    };
 
     public static CallToolResult Error(string reason) => new() { IsError = true, Content = [new TextContentBlock { Text = reason }] };
 
@@ -33,4 +42,12 @@ public static class ToolResults
         StructuredContent = JsonSerializer.SerializeToElement(structured, Json),
         Content = [new TextContentBlock { Text = text }],
     };
+
+    private sealed class DiscardedToolResultConverter : JsonConverter<CallToolResult>
+    {
+        public override CallToolResult Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            throw new NotSupportedException("tool results are written by the SDK's own serializer context");
+
+        public override void Write(Utf8JsonWriter writer, CallToolResult value, JsonSerializerOptions options) => writer.WriteNullValue();
+    }
 }

@@ -8,7 +8,8 @@ namespace Dovecote.Api.RateLimiting;
 /// A tenant's sends per minute, counted cluster-wide in one rate-limit grain ("tenant-sends/{tenant}"), so one tenant's flood
 /// cannot fill the delivery queues that every tenant shares. The limit itself is read from the tenant grain at most once per
 /// <see cref="LimitCacheTime"/> per pod; an operator's change applies within that time. Sends of one tenant that arrive
-/// while its count is being taken are counted together in the next call, so a busy tenant costs one grain call per batch.
+/// while its count is being taken are checked and counted together in the next batch, so a busy tenant costs two grain
+/// calls per batch (the operator's suspension, then the count) instead of two per send.
 /// </summary>
 public sealed class TenantSendLimiter
 {
@@ -20,7 +21,7 @@ public sealed class TenantSendLimiter
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _time;
     private readonly ILogger<TenantSendLimiter> _logger;
-    private readonly CoalescedCalls<int, (RateLimitDecision Decision, int Limit)> _counts;
+    private readonly CoalescedCalls<int, string?> _sends;
 
     /// <summary>Bounded by the number of tenants, which the operator creates.</summary>
     private readonly ConcurrentDictionary<string, (int Limit, DateTimeOffset Until)> _limits = new(StringComparer.Ordinal);
@@ -28,47 +29,41 @@ public sealed class TenantSendLimiter
     public TenantSendLimiter(IGrainFactory grains, TimeProvider time, ILogger<TenantSendLimiter> logger)
     {
         (_grains, _time, _logger) = (grains, time, logger);
-        _counts = new(CountAsync, MaxBatch);
+        _sends = new(CheckAndCountAsync, MaxBatch);
     }
 
     /// <summary>
-    /// Whether the tenant may send now: not suspended by the operator (read at every call, so a suspension applies at once),
-    /// then <paramref name="sends"/> counted (the tenant already entered). Null when allowed, else the refusal to show.
+    /// Whether the tenant may send now: not suspended by the operator, then <paramref name="sends"/> counted (the tenant
+    /// already entered). The suspension is read by a batch that starts after this call arrived, so it applies at once.
+    /// Null when allowed, else the refusal to show.
     /// </summary>
-    public async Task<string?> TryAcquireAsync(string tenant, int sends)
-    {
-        using (TenantContext.Enter(tenant))
-            if (await ClusterCalls.RetryAsync(() => _grains.GetGrain<ITenantGrain>(tenant).GetSuspensionAsync(), _logger) is { } suspended)
-                return $"tenant '{tenant}' is suspended by the operator: {suspended}";
-        var (decision, limit) = await _counts.SubmitAsync(tenant, sends);
-        if (decision.Allowed) return null;
-        var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
-        var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";
-        return $"tenant '{tenant}' may send {limit} notifications per minute{fanOut}; retry in {seconds} s";
-    }
+    public Task<string?> TryAcquireAsync(string tenant, int sends) => _sends.SubmitAsync(tenant, sends);
 
     /// <summary>
     /// All of the batch at once when it fits; otherwise, in order, the calls that fit in what is left (one more grain call),
     /// and the others refused. Each call stays all or nothing, so a refused fan-out sends to no channel.
     /// </summary>
-    private async Task<IReadOnlyList<(RateLimitDecision, int)>> CountAsync(string tenant, IReadOnlyList<int> sends)
+    private async Task<IReadOnlyList<string?>> CheckAndCountAsync(string tenant, IReadOnlyList<int> sends)
     {
         using var scope = TenantContext.Enter(tenant);
+        if (await ClusterCalls.RetryAsync(() => _grains.GetGrain<ITenantGrain>(tenant).GetSuspensionAsync(), _logger) is { } suspended)
+            return [.. sends.Select(_ => $"tenant '{tenant}' is suspended by the operator: {suspended}")];
+
         var limit = await LimitAsync(tenant);
         var counter = _grains.GetGrain<IRateLimitGrain>(GrainKeys.RateLimit(Bucket, tenant));
         Task<RateLimitDecision> Acquire(int permits) => ClusterCalls.RetryAsync(() => counter.TryAcquireAsync(permits, limit, Window), _logger);
 
         var all = await Acquire(sends.Sum());
-        if (all.Allowed) return [.. sends.Select(_ => (all, limit))];
+        if (all.Allowed) return new string?[sends.Count];
 
-        var results = new (RateLimitDecision, int)[sends.Count];
+        var results = new string?[sends.Count];
         var admitted = new List<int>();
         var room = all.Remaining;
         for (var i = 0; i < sends.Count; i++)
         {
             if (sends[i] > room)
             {
-                results[i] = (all, limit);
+                results[i] = Refusal(tenant, sends[i], all, limit);
                 continue;
             }
             room -= sends[i];
@@ -77,9 +72,16 @@ public sealed class TenantSendLimiter
         if (admitted.Count > 0)
         {
             var some = await Acquire(admitted.Sum(i => sends[i]));
-            foreach (var i in admitted) results[i] = (some, limit);
+            if (!some.Allowed) foreach (var i in admitted) results[i] = Refusal(tenant, sends[i], some, limit);
         }
         return results;
+    }
+
+    private static string Refusal(string tenant, int sends, RateLimitDecision decision, int limit)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds));
+        var fanOut = sends > 1 ? $" (this call is {sends} sends, one per channel; {decision.Remaining} left in this minute)" : "";
+        return $"tenant '{tenant}' may send {limit} notifications per minute{fanOut}; retry in {seconds} s";
     }
 
     private async Task<int> LimitAsync(string tenant)

@@ -67,7 +67,9 @@ public sealed class GrainStateLog : IAsyncDisposable
             throw;
         }
 
-        _writerLoop = Task.Run(RunWriterAsync);
+        // Its own thread: each batch blocks in fsync for milliseconds, which on a thread-pool thread (two on two cores)
+        // would stall every grain and request queued behind it.
+        _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Records written (writes and deletes) since this instance was opened.</summary>
@@ -303,12 +305,12 @@ public sealed class GrainStateLog : IAsyncDisposable
         return (new LogState(), 0);
     }
 
-    private async Task RunWriterAsync()
+    private void RunWriter()
     {
         ChannelReader<PendingRecord> reader = _queue.Reader;
         var batch = new List<PendingRecord>();
         var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             // Everything queued while the previous fsync ran goes into this one: that is the group commit.
             batch.Clear();
