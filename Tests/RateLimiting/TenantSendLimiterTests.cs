@@ -42,4 +42,25 @@ public sealed class TenantSendLimiterTests(GrainClusterFixture fx)
         Assert.Equal(5, busyRefusals.Count(r => r is null));
         Assert.Null(await limiter.TryAcquireAsync(quiet, 5));
     }
+
+    [Fact]
+    public async Task Sends_checked_together_while_the_tenant_is_suspended_are_all_refused_uncounted_and_a_lifted_suspension_applies_at_once()
+    {
+        var tenant = GrainClusterFixture.UniqueTenant("sends");
+        var owner = fx.Client.GetGrain<ITenantGrain>(tenant);
+        using (TenantContext.Enter(tenant))
+        {
+            await owner.UpsertAsync("Sends", null, new TenantLimitOverrides(SendsPerMinute: 6));
+            await owner.SetSuspensionAsync("unpaid invoice");
+        }
+        var limiter = new TenantSendLimiter(fx.Client, TimeProvider.System, NullLogger<TenantSendLimiter>.Instance);
+
+        var refusals = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => limiter.TryAcquireAsync(tenant, 1))));
+
+        Assert.All(refusals, r => Assert.Equal($"tenant '{tenant}' is suspended by the operator: unpaid invoice", r));
+        using (TenantContext.Enter(tenant)) await owner.SetSuspensionAsync(null);
+        // The next call reads the lifted suspension, and none of the refused sends used up the minute's six.
+        Assert.Null(await limiter.TryAcquireAsync(tenant, 6));
+        Assert.NotNull(await limiter.TryAcquireAsync(tenant, 1));
+    }
 }
