@@ -60,8 +60,9 @@ public sealed class WebProvidersApiFixture : AccountsApiFixture, IAsyncLifetime
 
 /// <summary>
 /// "Sign in with Google" and "Sign in with Microsoft" without the internet: the buttons, and each challenge sending the browser
-/// to the provider's real authorize endpoint with our client id and callback, a state, a nonce and an S256 PKCE challenge.
-/// The redirect is checked, never followed. What comes back from Google or Microsoft is mapped as
+/// to the provider's real authorize endpoint with our client id and callback, a state, a nonce and an S256 PKCE challenge
+/// (checked, never followed). Google's whole sign-in runs against the fake's token and userinfo endpoints, so its
+/// email_verified reaches the allowlist through OpenIddict's validation of the ID token; Microsoft's claims are mapped as
 /// <see cref="UpstreamIdentityMappingTests"/> shows.
 /// </summary>
 public sealed class WebProviderSignInTests(WebProvidersApiFixture api) : IClassFixture<WebProvidersApiFixture>
@@ -106,6 +107,33 @@ public sealed class WebProviderSignInTests(WebProvidersApiFixture api) : IClassF
         // The metadata came from the provider's discovery document and key set (the fake here, the provider in production).
         var host = new Uri(authorizeEndpoint).Host;
         Assert.Contains(api.Metadata.Requests, r => r.Headers.GetValueOrDefault("Host") == host && r.Path.EndsWith("/.well-known/openid-configuration", StringComparison.Ordinal) && r.StatusCode == 200);
+    }
+
+    [Theory]
+    [InlineData("g-200001", "ada@example.com", true, null)]
+    [InlineData("g-200002", "bob@example.com", false, "Google did not confirm your e-mail address")]
+    [InlineData("g-200003", "eve@elsewhere.example", true, "not in a domain allowed to sign in here")]
+    public async Task A_Google_sign_in_lets_in_a_verified_address_of_an_allowed_domain_only(string subject, string email, bool verified, string? refusal)
+    {
+        using var browser = api.NewConsentDriver();
+        var start = await browser.GetAuthorizePageAsync(new Uri($"{api.BaseUrl}/signin/google?returnUrl=%2Fconsole"), Ct);
+        var back = api.Metadata.ApproveAtGoogle(start.Response.Headers.Location!, new FakeOidcUser(subject, email, verified, $"Person {subject}"));
+        var page = await browser.GetAuthorizePageAsync(back, Ct);
+
+        if (refusal is null)
+        {
+            Assert.True(page.Status == HttpStatusCode.Found, $"{(int)page.Status}: {page.Html}");
+            Assert.Equal("/console", page.Response.Headers.Location!.OriginalString);
+            Assert.Equal($"google:{subject}", api.SessionAccount(browser));
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, page.Status);
+            Assert.Contains(refusal, page.Alert);
+            Assert.Null(api.SessionAccount(browser));
+        }
+        // The code was redeemed at Google's token endpoint with the secret and the PKCE verifier, once.
+        Assert.Single(api.Metadata.Requests, r => r.Path == "/token" && r.StatusCode == 200 && r.Body.Contains("code_verifier=") && r.Body.Contains(back.Query.Split("code=")[1].Split('&')[0]));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -8,6 +9,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Dovecote.Tests.Fakes;
 
@@ -15,17 +17,23 @@ namespace Dovecote.Tests.Fakes;
 /// Google's and Microsoft's published sign-in metadata, which OpenIddict's web integration reads before the first challenge
 /// (it ships no endpoints for them): the discovery documents as the providers publish them (their real endpoint URLs, so a
 /// challenge points the browser at the real authorize endpoints) and their key sets (JWKS, here one fresh RSA key each),
-/// each at its real host and path. The Api reaches it through <see cref="Proxy"/>, an HTTP proxy on loopback that accepts a
+/// each at its real host and path; and for Google the rest of a sign-in: <see cref="ApproveAtGoogle"/> plays the person
+/// approving at the authorize endpoint, <c>POST /token</c> (client secret, single-use code, redirect_uri, PKCE checked; an
+/// RS256 ID token from the published key) and <c>GET /v1/userinfo</c> answer as Google's do. The Api reaches it through <see cref="Proxy"/>, an HTTP proxy on loopback that accepts a
 /// CONNECT to those hosts only and ends TLS with a certificate of its own (<see cref="Certificate"/>), as the real hosts would.
 /// </summary>
 public sealed class FakeWebProviderMetadata : FakePlatformServer, IDisposable
 {
     public const string GoogleHost = "accounts.google.com", GoogleKeysHost = "www.googleapis.com", MicrosoftHost = "login.microsoftonline.com";
+    public const string GoogleTokenHost = "oauth2.googleapis.com", GoogleUserInfoHost = "openidconnect.googleapis.com";
     public const string GoogleAuthorize = "https://accounts.google.com/o/oauth2/v2/auth";
     public const string MicrosoftCommonAuthorize = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
 
-    private static readonly string[] Hosts = [GoogleHost, GoogleKeysHost, MicrosoftHost];
+    private const string GoogleKeyId = "google-1";
+    private static readonly string[] Hosts = [GoogleHost, GoogleKeysHost, GoogleTokenHost, GoogleUserInfoHost, MicrosoftHost];
     private readonly RSA _key = RSA.Create(2048);
+    private readonly ConcurrentDictionary<string, (FakeOidcUser User, string ClientId, string RedirectUri, string Nonce, string Challenge)> _codes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FakeOidcUser> _tokens = new(StringComparer.Ordinal);
     private readonly TlsProxy _proxy;
 
     public FakeWebProviderMetadata()
@@ -52,7 +60,9 @@ public sealed class FakeWebProviderMetadata : FakePlatformServer, IDisposable
     protected override void MapRoutes(IEndpointRouteBuilder routes)
     {
         MapPlatform(routes, "/.well-known/openid-configuration", ["GET"], r => OnHost(r, GoogleHost, GoogleDiscovery));
-        MapPlatform(routes, "/oauth2/v3/certs", ["GET"], r => OnHost(r, GoogleKeysHost, Keys("google-1")));
+        MapPlatform(routes, "/oauth2/v3/certs", ["GET"], r => OnHost(r, GoogleKeysHost, Keys(GoogleKeyId)));
+        MapPlatform(routes, "/token", ["POST"], r => r.Context.Request.Host.Host == GoogleTokenHost ? GoogleToken(r) : new ScriptedResponse(404, "", "text/html"));
+        MapPlatform(routes, "/v1/userinfo", ["GET"], r => r.Context.Request.Host.Host == GoogleUserInfoHost ? GoogleUserInfo(r) : new ScriptedResponse(404, "", "text/html"));
         MapPlatform(routes, "/common/v2.0/.well-known/openid-configuration", ["GET"], r => OnHost(r, MicrosoftHost, MicrosoftCommonDiscovery));
         MapPlatform(routes, "/common/discovery/v2.0/keys", ["GET"], r => OnHost(r, MicrosoftHost, Keys("microsoft-1")));
         MapUnknown(routes, _ => new ScriptedResponse(404, "", "text/html"));
@@ -137,6 +147,69 @@ public sealed class FakeWebProviderMetadata : FakePlatformServer, IDisposable
             _stopping.Cancel();
             _listener.Stop();
         }
+    }
+
+    /// <summary>
+    /// <paramref name="user"/> approves at Google's authorize endpoint (the challenge's <paramref name="authorizeLocation"/>):
+    /// the URL Google sends the browser back to, with a code bound to the request's client, redirect_uri, nonce and PKCE.
+    /// </summary>
+    public Uri ApproveAtGoogle(Uri authorizeLocation, FakeOidcUser user)
+    {
+        var query = QueryHelpers.ParseQuery(authorizeLocation.Query);
+        var code = "4/0A" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
+        _codes[code] = (user, query["client_id"].ToString(), query["redirect_uri"].ToString(), query["nonce"].ToString(), query["code_challenge"].ToString());
+        return new Uri(QueryHelpers.AddQueryString(query["redirect_uri"].ToString(), new Dictionary<string, string?>
+        {
+            ["state"] = query["state"], ["code"] = code, ["scope"] = "email profile openid", ["authuser"] = "0", ["prompt"] = "consent",
+        }));
+    }
+
+    private ScriptedResponse GoogleToken(PlatformRequest request)
+    {
+        var form = QueryHelpers.ParseQuery(request.Body);
+        string? Field(string name) => form.TryGetValue(name, out var value) ? value.ToString() : null;
+        var (id, secret) = (Field("client_id"), Field("client_secret"));
+        var basic = request.Context.Request.Headers.Authorization.ToString();
+        if (basic.StartsWith("Basic ", StringComparison.Ordinal))
+        {
+            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(basic[6..])).Split(':', 2);
+            (id, secret) = (Uri.UnescapeDataString(pair[0]), Uri.UnescapeDataString(pair[1]));
+        }
+        if (Field("code") is not { } code || !_codes.TryRemove(code, out var issued) || issued.ClientId != id || string.IsNullOrEmpty(secret)
+            || Field("redirect_uri") != issued.RedirectUri || Field("code_verifier") is not { } verifier
+            || Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))) != issued.Challenge)
+            return new ScriptedResponse(400, """{"error":"invalid_grant","error_description":"Bad Request"}""");
+        var accessToken = "ya29." + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
+        _tokens[accessToken] = issued.User;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var idToken = Sign(new JsonObject
+        {
+            ["iss"] = "https://accounts.google.com", ["azp"] = issued.ClientId, ["aud"] = issued.ClientId, ["sub"] = issued.User.Subject,
+            ["email"] = issued.User.Email, ["email_verified"] = issued.User.EmailVerified, ["nonce"] = issued.Nonce, ["name"] = issued.User.Name,
+            ["iat"] = now, ["exp"] = now + 3599,
+        });
+        return Json(new JsonObject
+        {
+            ["access_token"] = accessToken, ["expires_in"] = 3599, ["scope"] = "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile",
+            ["token_type"] = "Bearer", ["id_token"] = idToken,
+        }.ToJsonString());
+    }
+
+    private ScriptedResponse GoogleUserInfo(PlatformRequest request)
+    {
+        var authorization = request.Context.Request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || !_tokens.TryGetValue(authorization[7..], out var user))
+            return new ScriptedResponse(401, """{"error":"invalid_request","error_description":"Invalid Credentials"}""", "application/json; charset=utf-8",
+                HeaderMap(("WWW-Authenticate", "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"")));
+        return Json(new JsonObject { ["sub"] = user.Subject, ["name"] = user.Name, ["email"] = user.Email, ["email_verified"] = user.EmailVerified }.ToJsonString());
+    }
+
+    private string Sign(JsonObject claims)
+    {
+        var header = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($$"""{"alg":"RS256","kid":"{{GoogleKeyId}}","typ":"JWT"}"""));
+        var payload = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        var signature = _key.SignData(Encoding.ASCII.GetBytes($"{header}.{payload}"), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return $"{header}.{payload}.{Base64Url.EncodeToString(signature)}";
     }
 
     private string Keys(string keyId)
