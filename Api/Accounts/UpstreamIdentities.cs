@@ -15,19 +15,28 @@ public abstract record UpstreamIdentity
 }
 
 /// <summary>
-/// Turns what OpenIddict's client validated (the provider's userinfo, and for OIDC its identity token) into an account id,
-/// and applies the operator's allowlists: GitHub logins or organisations, OIDC e-mail domains (verified addresses only).
+/// Turns what OpenIddict's client validated (the provider's userinfo, and for Google, Microsoft and OIDC its identity token)
+/// into an account id, and applies the operator's allowlists: GitHub logins or organisations; e-mail domains for the others,
+/// checked only against an address the provider vouches for. Google: its <c>email_verified</c>. Microsoft: Entra's
+/// <c>email</c> (and <c>preferred_username</c>) can be typed by a tenant's administrator for any domain, so only an address
+/// whose domain Microsoft checked counts, which the optional ID-token claim <c>xms_edov</c> ("email domain owner verified")
+/// says; the app registration must ask for it. OIDC: <c>email_verified</c>.
 /// </summary>
 public sealed class UpstreamIdentities(IOptions<UpstreamSignInOptions> options, IHttpClientFactory http, ILogger<UpstreamIdentities> logger)
 {
     public const string GitHubApiClient = "github-api";
+
+    /// <summary>Microsoft's optional ID-token claim: the domain of the user's e-mail address was verified by its owner.</summary>
+    public const string MicrosoftDomainVerifiedClaim = "xms_edov";
     private const int MaxOrgPages = 10;
 
     public async Task<UpstreamIdentity> ResolveAsync(string provider, ClaimsPrincipal principal, AuthenticationProperties? properties, CancellationToken cancellationToken) =>
         provider switch
         {
             SignInProviders.GitHub => await GitHubAsync(principal, properties, cancellationToken),
-            SignInProviders.Oidc => Oidc(principal),
+            SignInProviders.Google => ByEmail(SignInProviders.Google, principal, "Google", IsTrue(principal.FindFirstValue(Claims.EmailVerified))),
+            SignInProviders.Microsoft => ByEmail(SignInProviders.Microsoft, principal, "Microsoft", IsTrue(principal.FindFirstValue(MicrosoftDomainVerifiedClaim))),
+            SignInProviders.Oidc => ByEmail(SignInProviders.Oidc, principal, "Your identity provider", IsTrue(principal.FindFirstValue(Claims.EmailVerified))),
             _ => new UpstreamIdentity.Refused(provider, "unknown", "This sign-in provider is not configured."),
         };
 
@@ -93,26 +102,32 @@ public sealed class UpstreamIdentities(IOptions<UpstreamSignInOptions> options, 
         return found;
     }
 
-    private UpstreamIdentity Oidc(ClaimsPrincipal principal)
+    /// <summary>
+    /// An OpenID Connect person (Google, Microsoft, the generic provider): the account is the provider's signed <c>sub</c>, and
+    /// with a domain allowlist the address must be one the provider vouches for (<paramref name="emailVouched"/>).
+    /// <paramref name="providerName"/> starts the refusal's sentence ("Google did not ...").
+    /// </summary>
+    private UpstreamIdentity ByEmail(string provider, ClaimsPrincipal principal, string providerName, bool emailVouched)
     {
         var subject = principal.FindFirstValue(Claims.Subject);
         var email = principal.FindFirstValue(Claims.Email);
         var who = email ?? subject ?? "unknown";
-        if (string.IsNullOrEmpty(subject) || !AccountIds.IsValid(AccountIds.Of(SignInProviders.Oidc, subject)))
-            return new UpstreamIdentity.Refused(SignInProviders.Oidc, who, "The identity provider did not say who you are.");
+        if (string.IsNullOrEmpty(subject) || !AccountIds.IsValid(AccountIds.Of(provider, subject)))
+            return new UpstreamIdentity.Refused(provider, who, $"{providerName} did not say who you are.");
 
         var domains = UpstreamSignInOptions.List(options.Value.OidcAllowedDomains);
         if (domains.Count > 0)
         {
             // An unverified address proves nothing: anyone can type someone@yourcompany.example into a profile.
-            var verified = string.Equals(principal.FindFirstValue(Claims.EmailVerified), "true", StringComparison.OrdinalIgnoreCase);
             var domain = email?.LastIndexOf('@') is int at and > 0 ? email[(at + 1)..] : null;
-            if (!verified || domain is null || !domains.Contains(domain))
-                return new UpstreamIdentity.Refused(SignInProviders.Oidc, who, verified
+            if (!emailVouched || domain is null || !domains.Contains(domain))
+                return new UpstreamIdentity.Refused(provider, who, emailVouched && domain is not null
                     ? $"The address '{email}' is not in a domain allowed to sign in here."
-                    : "Your identity provider did not confirm your e-mail address, so it cannot be checked against the allowed domains.");
+                    : $"{providerName} did not confirm your e-mail address, so it cannot be checked against the allowed domains.");
         }
         var name = principal.FindFirstValue(Claims.Name) ?? principal.FindFirstValue(Claims.PreferredUsername) ?? email ?? subject;
-        return new UpstreamIdentity.Allowed(AccountIds.Of(SignInProviders.Oidc, subject), name, email, email ?? subject);
+        return new UpstreamIdentity.Allowed(AccountIds.Of(provider, subject), name, email, email ?? subject);
     }
+
+    private static bool IsTrue(string? claim) => string.Equals(claim, "true", StringComparison.OrdinalIgnoreCase) || claim == "1";
 }

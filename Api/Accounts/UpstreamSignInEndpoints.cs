@@ -6,7 +6,7 @@ using OpenIddict.Client.AspNetCore;
 namespace Dovecote.Api.Accounts;
 
 /// <summary>
-/// GET /signin/{provider}?returnUrl=... sends the browser to the provider; GET /signin/callback/{provider} is where it comes
+/// GET /signin/{github|google|microsoft|oidc}?returnUrl=... sends the browser to the provider; GET /signin/callback/{provider} is where it comes
 /// back (OpenIddict's client has checked state, nonce and PKCE by then), signs the person in and returns to returnUrl.
 /// </summary>
 public static class UpstreamSignInEndpoints
@@ -67,6 +67,8 @@ public static class UpstreamSignInEndpoints
     private static string? RegistrationName(string provider, UpstreamSignInOptions options) => provider switch
     {
         SignInProviders.GitHub when options.GitHubEnabled => UpstreamSignInExtensions.GitHubProviderName,
+        SignInProviders.Google when options.GoogleEnabled => UpstreamSignInExtensions.GoogleProviderName,
+        SignInProviders.Microsoft when options.MicrosoftEnabled => UpstreamSignInExtensions.MicrosoftProviderName,
         SignInProviders.Oidc when options.OidcEnabled => UpstreamSignInExtensions.OidcProviderName,
         _ => null,
     };

@@ -6,8 +6,9 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Dovecote.Api.Accounts;
 
 /// <summary>
-/// OpenIddict's client toward the upstream providers (GitHub through its web integration, any OpenID Connect provider by
-/// discovery). State, nonce and PKCE are the library's. Client token storage is off: the state token is then a
+/// OpenIddict's client toward the upstream providers (GitHub, Google and Microsoft through its web integration, any OpenID
+/// Connect provider by discovery). The web integration knows GitHub's endpoints; Google's and Microsoft's it reads from their
+/// discovery documents (and signing keys) on the first sign-in, as for the generic provider, and keeps them cached. State, nonce and PKCE are the library's. Client token storage is off: the state token is then a
 /// self-contained JWT (signed and encrypted with the server's cluster-wide keys, typed so it is never taken for an access
 /// token) instead of an entry in the grain token store, whose indexes are keyed by the server's applications and grants.
 /// What stays against a replayed callback: the state token lives <see cref="StateTokenLifetime"/>, it is bound to the
@@ -20,18 +21,19 @@ public static class UpstreamSignInExtensions
     public static readonly TimeSpan StateTokenLifetime = TimeSpan.FromMinutes(10);
 
     /// <summary>The registrations' provider names, which the challenge names and the callback reads back.</summary>
-    public const string GitHubProviderName = "GitHub", OidcProviderName = "oidc";
+    public const string GitHubProviderName = "GitHub", GoogleProviderName = "Google", MicrosoftProviderName = "Microsoft", OidcProviderName = "oidc";
 
     public static void AddUpstreamSignIn(this IServiceCollection services, UpstreamSignInOptions upstream, OAuthKeyMaterial keys, bool httpsOnly)
     {
-        if (!upstream.GitHubEnabled && !upstream.OidcEnabled) return;
+        if (!upstream.GitHubEnabled && !upstream.GoogleEnabled && !upstream.MicrosoftEnabled && !upstream.OidcEnabled) return;
         services.AddOpenIddict().AddClient(client =>
         {
             client.AllowAuthorizationCodeFlow();
             client.DisableTokenStorage();
             client.SetStateTokenLifetime(StateTokenLifetime);
             client.AddEncryptionKey(keys.Encryption).AddSigningKey(keys.Signing);
-            client.SetRedirectionEndpointUris($"{CallbackPathPrefix}/{SignInProviders.GitHub}", $"{CallbackPathPrefix}/{SignInProviders.Oidc}");
+            client.SetRedirectionEndpointUris(
+                [.. new[] { SignInProviders.GitHub, SignInProviders.Google, SignInProviders.Microsoft, SignInProviders.Oidc }.Select(p => $"{CallbackPathPrefix}/{p}")]);
             // The answer comes back as a query (a GET): a cross-site form_post would carry neither SameSite cookies nor our Origin.
             client.Configure(options => options.ResponseModes.IntersectWith([ResponseModes.Query]));
 
@@ -46,9 +48,10 @@ public static class UpstreamSignInExtensions
             });
             client.UseSystemNetHttp().SetProductInformation(typeof(UpstreamSignInExtensions).Assembly);
 
+            var web = client.UseWebProviders();
             if (upstream.GitHubEnabled)
             {
-                client.UseWebProviders().AddGitHub(github =>
+                web.AddGitHub(github =>
                 {
                     github.SetClientId(upstream.GitHubClientId!.Trim())
                         .SetClientSecret(upstream.GitHubClientSecret?.Trim() ?? "")
@@ -56,6 +59,21 @@ public static class UpstreamSignInExtensions
                     // Organisation membership is read from GET /user/orgs, which needs read:org.
                     github.AddScopes(UpstreamSignInOptions.List(upstream.GitHubAllowedOrgs).Count > 0 ? ["read:user", "user:email", "read:org"] : ["read:user", "user:email"]);
                 });
+            }
+            if (upstream.GoogleEnabled)
+            {
+                web.AddGoogle(google => google.SetClientId(upstream.GoogleClientId!.Trim())
+                    .SetClientSecret(upstream.GoogleClientSecret!.Trim())
+                    .SetRedirectUri($"{CallbackPathPrefix}/{SignInProviders.Google}")
+                    .AddScopes(Scopes.Email, Scopes.Profile));
+            }
+            if (upstream.MicrosoftEnabled)
+            {
+                web.AddMicrosoft(microsoft => microsoft.SetClientId(upstream.MicrosoftClientId!.Trim())
+                    .SetClientSecret(upstream.MicrosoftClientSecret!.Trim())
+                    .SetTenant(upstream.MicrosoftTenant.Trim())
+                    .SetRedirectUri($"{CallbackPathPrefix}/{SignInProviders.Microsoft}")
+                    .AddScopes(Scopes.Email, Scopes.Profile));
             }
             if (upstream.OidcEnabled)
             {

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Configuration;
 namespace Dovecote.Api.Accounts;
 
 /// <summary>
-/// The upstream identity providers people sign in with: GitHub (an OAuth app) and any OpenID Connect provider by its
-/// discovery URL. A provider is on when its client id is set; with none, the tenant password is the only way in.
+/// The upstream identity providers people sign in with: GitHub (an OAuth app), Google, Microsoft (personal accounts and
+/// Entra ID) and any OpenID Connect provider by its discovery URL. A provider is on when its client id is set; with none,
+/// the tenant password is the only way in. The e-mail-domain allowlist applies to Google, Microsoft and OIDC alike.
 /// </summary>
 public sealed class UpstreamSignInOptions
 {
@@ -30,6 +31,26 @@ public sealed class UpstreamSignInOptions
     [ConfigurationKeyName("DOVECOTE_GITHUB_API_BASE_URL"), Url]
     public string GitHubApiBaseUrl { get; set; } = UpstreamSignInExtensions.GitHubDefaults.Api;
 
+    [ConfigurationKeyName("DOVECOTE_GOOGLE_CLIENT_ID"), StringLength(200), CustomValidation(typeof(UpstreamSignInOptions), nameof(CheckGoogle))]
+    public string? GoogleClientId { get; set; }
+
+    [ConfigurationKeyName("DOVECOTE_GOOGLE_CLIENT_SECRET"), StringLength(500)]
+    public string? GoogleClientSecret { get; set; }
+
+    [ConfigurationKeyName("DOVECOTE_MICROSOFT_CLIENT_ID"), StringLength(200), CustomValidation(typeof(UpstreamSignInOptions), nameof(CheckMicrosoft))]
+    public string? MicrosoftClientId { get; set; }
+
+    [ConfigurationKeyName("DOVECOTE_MICROSOFT_CLIENT_SECRET"), StringLength(500)]
+    public string? MicrosoftClientSecret { get; set; }
+
+    /// <summary>
+    /// The Entra tenant whose people may sign in: "common" (any work or personal account), "organizations", "consumers",
+    /// or one organisation's tenant id or domain (then only its people get in, whatever their address).
+    /// </summary>
+    [ConfigurationKeyName("DOVECOTE_MICROSOFT_TENANT"), RegularExpression(@"^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$",
+         ErrorMessage = "DOVECOTE_MICROSOFT_TENANT must be common, organizations, consumers, a tenant id or a tenant domain")]
+    public string MicrosoftTenant { get; set; } = "common";
+
     /// <summary>The OpenID Connect issuer; its /.well-known/openid-configuration is read at start.</summary>
     [ConfigurationKeyName("DOVECOTE_OIDC_AUTHORITY"), Url, CustomValidation(typeof(UpstreamSignInOptions), nameof(CheckOidc))]
     public string? OidcAuthority { get; set; }
@@ -40,7 +61,10 @@ public sealed class UpstreamSignInOptions
     [ConfigurationKeyName("DOVECOTE_OIDC_CLIENT_SECRET"), StringLength(500)]
     public string? OidcClientSecret { get; set; }
 
-    /// <summary>Comma-separated e-mail domains allowed in; the provider must say the address is verified.</summary>
+    /// <summary>
+    /// Comma-separated e-mail domains allowed in through Google, Microsoft and OIDC; the provider must vouch for the address
+    /// (see <see cref="UpstreamIdentities"/> for what each one's proof is).
+    /// </summary>
     [ConfigurationKeyName("DOVECOTE_OIDC_ALLOWED_DOMAINS")]
     public string? OidcAllowedDomains { get; set; }
 
@@ -49,6 +73,8 @@ public sealed class UpstreamSignInOptions
     public string OidcDisplayName { get; set; } = "single sign-on";
 
     public bool GitHubEnabled => !string.IsNullOrWhiteSpace(GitHubClientId);
+    public bool GoogleEnabled => !string.IsNullOrWhiteSpace(GoogleClientId);
+    public bool MicrosoftEnabled => !string.IsNullOrWhiteSpace(MicrosoftClientId);
     public bool OidcEnabled => !string.IsNullOrWhiteSpace(OidcAuthority) && !string.IsNullOrWhiteSpace(OidcClientId);
 
     /// <summary>A GitHub client id needs its secret: GitHub refuses the code exchange without one.</summary>
@@ -56,6 +82,18 @@ public sealed class UpstreamSignInOptions
         string.IsNullOrWhiteSpace(clientId) || !string.IsNullOrWhiteSpace(((UpstreamSignInOptions)context.ObjectInstance).GitHubClientSecret)
             ? ValidationResult.Success
             : new ValidationResult($"{context.DisplayName} is set but DOVECOTE_GITHUB_CLIENT_SECRET is not");
+
+    /// <summary>Google refuses the code exchange of a web application without its secret.</summary>
+    public static ValidationResult? CheckGoogle(string? clientId, ValidationContext context) =>
+        string.IsNullOrWhiteSpace(clientId) || !string.IsNullOrWhiteSpace(((UpstreamSignInOptions)context.ObjectInstance).GoogleClientSecret)
+            ? ValidationResult.Success
+            : new ValidationResult($"{context.DisplayName} is set but DOVECOTE_GOOGLE_CLIENT_SECRET is not");
+
+    /// <summary>A server-side ("web") app registration at Microsoft redeems its codes with a client secret.</summary>
+    public static ValidationResult? CheckMicrosoft(string? clientId, ValidationContext context) =>
+        string.IsNullOrWhiteSpace(clientId) || !string.IsNullOrWhiteSpace(((UpstreamSignInOptions)context.ObjectInstance).MicrosoftClientSecret)
+            ? ValidationResult.Success
+            : new ValidationResult($"{context.DisplayName} is set but DOVECOTE_MICROSOFT_CLIENT_SECRET is not");
 
     /// <summary>An OIDC authority and its client id come together, and the authority is an absolute http(s) URL.</summary>
     public static ValidationResult? CheckOidc(string? authority, ValidationContext context)

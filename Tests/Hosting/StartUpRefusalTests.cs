@@ -50,6 +50,9 @@ public sealed class StartUpRefusalTests : IDisposable
     [InlineData("OAuth:TokenStatusCacheEntries", "10", "OAuth__TokenStatusCacheEntries must be between")]
     [InlineData("DOVECOTE_GITHUB_CLIENT_ID", "Ov23liFakeClientId", "DOVECOTE_GITHUB_CLIENT_ID is set but DOVECOTE_GITHUB_CLIENT_SECRET is not")]
     [InlineData("DOVECOTE_OIDC_AUTHORITY", "https://login.example.com", "DOVECOTE_OIDC_AUTHORITY and DOVECOTE_OIDC_CLIENT_ID must be set together")]
+    [InlineData("DOVECOTE_GOOGLE_CLIENT_ID", "1234-fake.apps.googleusercontent.com", "DOVECOTE_GOOGLE_CLIENT_ID is set but DOVECOTE_GOOGLE_CLIENT_SECRET is not")]
+    [InlineData("DOVECOTE_MICROSOFT_CLIENT_ID", "00000000-0000-4000-8000-00000000fa4e", "DOVECOTE_MICROSOFT_CLIENT_ID is set but DOVECOTE_MICROSOFT_CLIENT_SECRET is not")]
+    [InlineData("DOVECOTE_MICROSOFT_TENANT", "contoso/../common", "DOVECOTE_MICROSOFT_TENANT must be common, organizations, consumers, a tenant id or a tenant domain")]
     [InlineData("DOVECOTE_SIGNUP", "maybe", "DOVECOTE_SIGNUP")]
     [InlineData("DOVECOTE_SESSION_LIFETIME", "00:00:01", "DOVECOTE_SESSION_LIFETIME must be 5 minutes to 30 days")]
     public async Task A_bad_value_stops_start_up_naming_the_variable(string variable, string value, string message)
