@@ -101,7 +101,9 @@ public sealed class ChannelGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         if (state.State.Configured) metrics.PendingChanged(state.State.Type, -state.State.Outbox.Count);
-        _board.Flush();
+        // A silo shutting down takes the in-memory board with it (the next one rebuilds it from the channels): a last update
+        // would only fail to find it.
+        if (reason.ReasonCode != DeactivationReasonCode.ShuttingDown) _board.Flush();
         await ShareAsync(_budgets.ReleaseAsync(), "giving back its unused send slots");
     }
 
