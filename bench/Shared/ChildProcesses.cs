@@ -48,6 +48,9 @@ internal sealed class Child
     public bool HasExited => _process.HasExited;
     public int Id => _process.Id;
 
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Set when the process ended without our Kill, and was not meant to: its exit code.</summary>
     public int? UnexpectedExit { get; private set; }
 
