@@ -146,8 +146,14 @@ try
         rows.Add(new($"Dovecote list_channels ({channelCount} channels), OAuth access token", $"{baseUrl}/mcp", accessToken, Call("list_channels", "{}"), null));
     }
 
+    // What the servers burn with no calls at all (timers, membership, the silos' statistics), to read the CPU per call against.
+    var idle = servers.Where(s => s != bare).ToList();
+    var idleBefore = idle.Select(s => s.CpuTime).ToList();
+    await Task.Delay(TimeSpan.FromSeconds(5));
+    Console.WriteLine($"idle CPU, ms per second over 5 s with no calls: {string.Join(", ", idle.Select((s, i) => $"{s.Name} {(s.CpuTime - idleBefore[i]).TotalMilliseconds / 5:F0}"))} (load {Children.Load()})");
     Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s --latency, one row after the other; a row with any error shows ERRORS, not a speed");
     var results = new List<(Row Row, WrkResult? Result, string? Problem, string Load)>();
+    var cpuPerCall = new Dictionary<Row, string>();
     foreach (var row in rows)
     {
         var problem = await VerifyAsync(row);
@@ -166,11 +172,14 @@ try
             ["MCP-Protocol-Version"] = Mcp.ProtocolVersion,
         };
         var lua = row.Lua ?? $"wrk.body = [[{row.Body}]]";
+        var measured = row.Url == bareUrl ? [bare] : servers.Where(s => s != bare).ToList();
+        var cpuBefore = measured.Select(s => s.CpuTime).ToList();
         var result = await Wrk.RunAsync(row.Url, headers, lua, folder, $"row{results.Count + 1}", threads, connections, seconds);
         if (double.IsNaN(result.RequestsPerSecond)) problem = "wrk output not understood:\n" + result.Output;
         results.Add((row, result, problem, load));
+        cpuPerCall[row] = CpuPerCall(measured, cpuBefore, result.Requests);
         Console.WriteLine($"  {row.Name}: {result.RequestsPerSecond:F0}/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, {result.Requests} requests, "
-            + $"non-2xx {result.Non2xx}, socket errors {result.SocketErrors}, error bodies {result.BodyErrors} (load before: {load})");
+            + $"non-2xx {result.Non2xx}, socket errors {result.SocketErrors}, error bodies {result.BodyErrors}, CPU µs per call {cpuPerCall[row]} (load before: {load})");
         if (servers.FirstOrDefault(s => s.HasExited) is { } gone) throw new InvalidOperationException($"{gone.Name} exited:\n{gone.Tail}");
     }
 
@@ -179,19 +188,19 @@ try
     Console.WriteLine($"Dovecote perf, {mode}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; wrk -t{threads} -c{connections} -d{seconds}s from a second process, "
         + $"servers each in their own process on loopback; load average now: {Children.Load()}");
     Console.WriteLine();
-    Console.WriteLine("| call | calls/s | p50 | p99 | / bare no-op | errors | load before (1, 5, 15 min) |");
-    Console.WriteLine("|---|---|---|---|---|---|---|");
+    Console.WriteLine("| call | calls/s | p50 | p99 | / bare no-op | errors | server CPU µs per call | load before (1, 5, 15 min) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
     foreach (var (row, result, problem, load) in results)
     {
         if (result is null || problem is not null)
-            Console.WriteLine($"| {row.Name} | ERROR | | | | {problem?.Split('\n')[0]} | {load} |");
+            Console.WriteLine($"| {row.Name} | ERROR | | | | {problem?.Split('\n')[0]} | | {load} |");
         else if (result.Errors > 0)
             Console.WriteLine($"| {row.Name} | ERRORS ({result.RequestsPerSecond:F0}/s answered) | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | | "
-                + $"{result.Errors} of {result.Requests} (non-2xx {result.Non2xx}, socket {result.SocketErrors}, error bodies {result.BodyErrors}) | {load} |");
+                + $"{result.Errors} of {result.Requests} (non-2xx {result.Non2xx}, socket {result.SocketErrors}, error bodies {result.BodyErrors}) | {cpuPerCall[row]} | {load} |");
         else
-            Console.WriteLine($"| {row.Name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | {result.RequestsPerSecond / baseline:F2} | 0 of {result.Requests:N0} | {load} |");
+            Console.WriteLine($"| {row.Name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | {result.RequestsPerSecond / baseline:F2} | 0 of {result.Requests:N0} | {cpuPerCall[row]} | {load} |");
     }
-    if (oauthSkipped is not null) Console.WriteLine($"| Dovecote list_channels, OAuth access token | skipped: no token ({oauthSkipped}) | | | | | |");
+    if (oauthSkipped is not null) Console.WriteLine($"| Dovecote list_channels, OAuth access token | skipped: no token ({oauthSkipped}) | | | | | | |");
     Console.WriteLine();
     // Every send the table answered (the single checks and wrk's counted requests) must arrive; wrk's unanswered tail may add a few.
     var sent = results.Where(r => r.Row.Lua is not null && r.Result is not null).Sum(r => r.Result!.Requests + 1);
@@ -224,6 +233,17 @@ try
 finally
 {
     Children.CleanUp();
+}
+
+// The CPU time (user + kernel) the given servers spent during a row, per call answered: what a call costs, less swayed by other work on
+// the machine than the rate (contention still inflates it). The silos' are summed; background work (membership, timers) is counted in.
+static string CpuPerCall(List<Child> servers, List<TimeSpan> before, long calls)
+{
+    if (calls == 0) return "";
+    string Per(IEnumerable<int> indexes) => (indexes.Sum(i => (servers[i].CpuTime - before[i]).TotalMicroseconds) / calls).ToString("N0");
+    var groups = Enumerable.Range(0, servers.Count).GroupBy(i => servers[i].Name.StartsWith("silo-", StringComparison.Ordinal) ? "silos" : servers[i].Name).ToList();
+    if (groups.Count == 1) return Per(groups[0]);
+    return string.Join(" + ", groups.Select(g => $"{g.Key} {Per(g)}")) + $" = {Per(Enumerable.Range(0, servers.Count))}";
 }
 
 // Waits (bounded) until the receiver has at least the given number of webhook deliveries, and says so.
