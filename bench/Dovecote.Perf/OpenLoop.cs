@@ -13,6 +13,9 @@ namespace Dovecote.Perf;
 /// </summary>
 internal static class OpenLoop
 {
+    /// <summary>Closed-loop calls before the measured ones (connections, JIT); sends like the others.</summary>
+    public const int WarmUpCalls = 64;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var rate = Args.Double(args, "--rate", 300);
@@ -49,7 +52,7 @@ internal static class OpenLoop
         }
 
         // Warm-up, closed loop, not counted: connections, JIT.
-        var warm = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => CallAsync(-1 - i)));
+        var warm = await Task.WhenAll(Enumerable.Range(0, WarmUpCalls).Select(i => CallAsync(-1 - i)));
         if (warm.FirstOrDefault(p => p is not null) is { } warmProblem) Console.WriteLine($"warm-up problem: {warmProblem}");
 
         var total = (long)Math.Round(rate * seconds);

@@ -1,5 +1,6 @@
 // Dovecote next to a bare MCP SDK server, measured from other processes (wrk, and an open-loop generator).
 // Usage: dotnet run -c Release --project bench/Dovecote.Perf [-- --seconds 10 --connections 32 --channels 200 --no-openloop]
+//        dotnet run -c Release --project bench/Dovecote.Perf -- --cluster 3 [--store redis|azure]   (Silo processes and a cluster-mode Api)
 //        dotnet run -c Release --project bench/Dovecote.Perf -- openloop --rate 300 --seconds 10 --url http://127.0.0.1:PORT --key KEY
 //        dotnet run -c Release --project bench/Dovecote.Perf -- serve [--seconds 600]   (Dovecote with the channels, for openloop by hand)
 using System.Diagnostics;
@@ -18,15 +19,28 @@ var connections = Args.Int(args, "--connections", 32);
 var threads = Args.Int(args, "--threads", 1);
 var channelCount = Args.Int(args, "--channels", 200);
 var openLoopSeconds = Args.Int(args, "--openloop-seconds", 10);
-const string ApiKey = "perf-key-5b1e-7f3a9c2d4e6b8a0c1d3f";
+var siloCount = Args.Int(args, "--cluster", 0); // 0: the embedded Api
 const string OAuthPassword = "perf-password-3e9d";
-var adminToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+// What both modes give Dovecote on top of its defaults (the cluster's silos and Api get the same).
+var settings = new Dictionary<string, string>
+{
+    ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
+    ["Tenants__SendsPerMinute"] = "100000", // the hard maximum; the default 600 would turn the load into tool errors
+    ["Tenants__MaxChannels"] = "1000",
+    ["Delivery__OutboxCapacity"] = "100000",
+    ["Logging__LogLevel__Default"] = "Warning",
+};
 
 Children.InstallExitHandlers();
+Children.LogDirectory = Args.Text(args, "--logs", "") is { Length: > 0 } logs ? Path.GetFullPath(logs) : null;
 try
 {
     var folder = Children.TempFolder("dovecote-perf-");
-    Console.WriteLine($"Dovecote perf, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+    var cluster = siloCount > 0 ? new LocalCluster(Args.Text(args, "--store", LocalCluster.Redis), settings) : null;
+    var mode = cluster is null
+        ? "embedded (one Api process with its own silo, file storage)"
+        : $"cluster, {siloCount} silos (Silo processes), 1 Api (Orleans client), store {cluster.StoreName}";
+    Console.WriteLine($"Dovecote perf, {mode}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
     Console.WriteLine($"load average at start: {Children.Load()}");
     await using var receiver = await Receiver.StartAsync();
 
@@ -35,24 +49,43 @@ try
     var bare = Children.Start(new Child("BareMcp", "dotnet", [Children.Dll("bench/BareMcp", "Dovecote.BareMcp"), "--urls", $"http://127.0.0.1:{barePort}"]));
     var bareUrl = $"http://127.0.0.1:{barePort}/mcp";
 
-    // 2. Dovecote: the embedded Api (its own silo, file storage in a temp folder).
-    var apiPort = Children.FreePort();
-    var apiDll = Children.Dll("Api", "Dovecote.Api");
-    var api = Children.Start(new Child("Api", "dotnet", [apiDll, "--urls", $"http://127.0.0.1:{apiPort}"], new Dictionary<string, string>
+    // 2. Dovecote: the embedded Api (its own silo, file storage in a temp folder), or a store, the Silo processes and a cluster-mode Api.
+    var servers = new List<Child> { bare };
+    Child api;
+    string apiKey, adminToken;
+    if (cluster is null)
     {
-        ["DOVECOTE_API_KEYS"] = ApiKey,
-        ["ADMIN_TOKEN"] = adminToken,
-        ["OAUTH_PASSWORD"] = OAuthPassword,
-        ["DOVECOTE_DATA_DIR"] = Children.TempFolder("dovecote-perf-data-"),
-        ["DOVECOTE_SILO_PORT"] = Children.FreePort().ToString(),
-        ["DOVECOTE_GATEWAY_PORT"] = Children.FreePort().ToString(),
-        ["DOVECOTE_ALLOW_PRIVATE_TARGETS"] = "true",
-        ["Tenants__SendsPerMinute"] = "100000", // the hard maximum; the default 600 would turn the load into tool errors
-        ["Tenants__MaxChannels"] = "1000",
-        ["Delivery__OutboxCapacity"] = "100000",
-        ["Logging__LogLevel__Default"] = "Warning",
-    }, Path.GetDirectoryName(apiDll)));
-    var baseUrl = $"http://127.0.0.1:{apiPort}";
+        (apiKey, adminToken) = ("perf-key-5b1e-7f3a9c2d4e6b8a0c1d3f", Convert.ToHexString(RandomNumberGenerator.GetBytes(24)));
+        var apiDll = Children.Dll("Api", "Dovecote.Api");
+        var environment = new Dictionary<string, string>(settings)
+        {
+            ["DOVECOTE_API_KEYS"] = apiKey,
+            ["ADMIN_TOKEN"] = adminToken,
+            ["OAUTH_PASSWORD"] = OAuthPassword,
+            ["DOVECOTE_DATA_DIR"] = Children.TempFolder("dovecote-perf-data-"),
+            ["DOVECOTE_SILO_PORT"] = Children.FreePort().ToString(),
+            ["DOVECOTE_GATEWAY_PORT"] = Children.FreePort().ToString(),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Children.FreePort()}",
+        };
+        api = Children.Start(new Child("Api", "dotnet", [apiDll], environment, Path.GetDirectoryName(apiDll)) { HttpUrl = environment["ASPNETCORE_URLS"] });
+    }
+    else
+    {
+        (apiKey, adminToken) = (cluster.ApiKey, cluster.AdminToken);
+        var started = Stopwatch.StartNew();
+        await cluster.StartStoreAsync();
+        servers.Add(cluster.StoreProcess!);
+        // The first silo alone, then the others: they join a cluster that exists; the Api starts once all are ready, so it knows every gateway.
+        var first = cluster.StartSilo();
+        await Children.WaitForReadyAsync(first, $"{first.HttpUrl}/health/ready", TimeSpan.FromSeconds(120));
+        var others = Enumerable.Range(1, siloCount - 1).Select(_ => cluster.StartSilo()).ToList();
+        foreach (var silo in others) await Children.WaitForReadyAsync(silo, $"{silo.HttpUrl}/health/ready", TimeSpan.FromSeconds(120));
+        servers.AddRange(cluster.Silos);
+        api = cluster.StartApi(new Dictionary<string, string> { ["OAUTH_PASSWORD"] = OAuthPassword });
+        Console.WriteLine($"{cluster.StoreName} and {siloCount} silos ready after {started.Elapsed.TotalSeconds:F1} s");
+    }
+    servers.Add(api);
+    var baseUrl = api.HttpUrl;
     await Children.WaitForReadyAsync(api, $"{baseUrl}/health/ready", TimeSpan.FromSeconds(120));
     await WaitForMcpAsync(bare, bareUrl);
 
@@ -85,7 +118,8 @@ try
 
     if (serve)
     {
-        Console.WriteLine($"serving for {seconds} s (Ctrl+C stops): --url {baseUrl} --key {ApiKey} --channels {channelCount}");
+        Console.WriteLine($"serving for {seconds} s (Ctrl+C stops): --url {baseUrl} --key {apiKey} --channels {channelCount}");
+        Console.WriteLine("processes: " + string.Join(", ", servers.Select(s => $"{s.Name} pid {s.Id}")));
         Console.WriteLine($"OAuth access token (tenant default): {accessToken ?? "none: " + oauthSkipped}");
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         return 0;
@@ -100,10 +134,10 @@ try
         """.Replace("CHANNELS", channelCount.ToString(), StringComparison.Ordinal);
     var rows = new List<Row>
     {
-        new("bare SDK server: tools/call no-op", bareUrl, ApiKey, Call("noop", "{}"), null),
-        new("Dovecote tools/list, API key", $"{baseUrl}/mcp", ApiKey, """{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}""", null),
-        new($"Dovecote list_channels ({channelCount} webhook channels), API key", $"{baseUrl}/mcp", ApiKey, Call("list_channels", "{}"), null),
-        new($"Dovecote send_notification (wait_seconds 0, round-robin over {channelCount} channels), API key", $"{baseUrl}/mcp", ApiKey,
+        new("bare SDK server: tools/call no-op", bareUrl, apiKey, Call("noop", "{}"), null),
+        new("Dovecote tools/list, API key", $"{baseUrl}/mcp", apiKey, """{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}""", null),
+        new($"Dovecote list_channels ({channelCount} webhook channels), API key", $"{baseUrl}/mcp", apiKey, Call("list_channels", "{}"), null),
+        new($"Dovecote send_notification (wait_seconds 0, round-robin over {channelCount} channels), API key", $"{baseUrl}/mcp", apiKey,
             Call("send_notification", """{"channel":"perf-0","message":"perf verify","wait_seconds":0}"""), sendLua),
     };
     if (accessToken is not null)
@@ -112,8 +146,14 @@ try
         rows.Add(new($"Dovecote list_channels ({channelCount} channels), OAuth access token", $"{baseUrl}/mcp", accessToken, Call("list_channels", "{}"), null));
     }
 
+    // What the servers burn with no calls at all (timers, membership, the silos' statistics), to read the CPU per call against.
+    var idle = servers.Where(s => s != bare).ToList();
+    var idleBefore = idle.Select(s => s.CpuTime).ToList();
+    await Task.Delay(TimeSpan.FromSeconds(5));
+    Console.WriteLine($"idle CPU, ms per second over 5 s with no calls: {string.Join(", ", idle.Select((s, i) => $"{s.Name} {(s.CpuTime - idleBefore[i]).TotalMilliseconds / 5:F0}"))} (load {Children.Load()})");
     Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s --latency, one row after the other; a row with any error shows ERRORS, not a speed");
     var results = new List<(Row Row, WrkResult? Result, string? Problem, string Load)>();
+    var cpuPerCall = new Dictionary<Row, string>();
     foreach (var row in rows)
     {
         var problem = await VerifyAsync(row);
@@ -132,35 +172,39 @@ try
             ["MCP-Protocol-Version"] = Mcp.ProtocolVersion,
         };
         var lua = row.Lua ?? $"wrk.body = [[{row.Body}]]";
+        var measured = row.Url == bareUrl ? [bare] : servers.Where(s => s != bare).ToList();
+        var cpuBefore = measured.Select(s => s.CpuTime).ToList();
         var result = await Wrk.RunAsync(row.Url, headers, lua, folder, $"row{results.Count + 1}", threads, connections, seconds);
         if (double.IsNaN(result.RequestsPerSecond)) problem = "wrk output not understood:\n" + result.Output;
         results.Add((row, result, problem, load));
+        cpuPerCall[row] = CpuPerCall(measured, cpuBefore, result.Requests);
         Console.WriteLine($"  {row.Name}: {result.RequestsPerSecond:F0}/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, {result.Requests} requests, "
-            + $"non-2xx {result.Non2xx}, socket errors {result.SocketErrors}, error bodies {result.BodyErrors} (load before: {load})");
-        if (!api.HasExited && !bare.HasExited) continue;
-        throw new InvalidOperationException($"a server exited: Api {api.HasExited}, BareMcp {bare.HasExited}\n{api.Tail}\n{bare.Tail}");
+            + $"non-2xx {result.Non2xx}, socket errors {result.SocketErrors}, error bodies {result.BodyErrors}, CPU µs per call {cpuPerCall[row]} (load before: {load})");
+        if (servers.FirstOrDefault(s => s.HasExited) is { } gone) throw new InvalidOperationException($"{gone.Name} exited:\n{gone.Tail}");
     }
 
     var baseline = results[0].Result is { Errors: 0 } b && results[0].Problem is null ? b.RequestsPerSecond : double.NaN;
     Console.WriteLine();
-    Console.WriteLine($"Dovecote perf, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; wrk -t{threads} -c{connections} -d{seconds}s from a second process, "
+    Console.WriteLine($"Dovecote perf, {mode}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores; wrk -t{threads} -c{connections} -d{seconds}s from a second process, "
         + $"servers each in their own process on loopback; load average now: {Children.Load()}");
     Console.WriteLine();
-    Console.WriteLine("| call | calls/s | p50 | p99 | / bare no-op | errors | load before (1, 5, 15 min) |");
-    Console.WriteLine("|---|---|---|---|---|---|---|");
+    Console.WriteLine("| call | calls/s | p50 | p99 | / bare no-op | errors | server CPU µs per call | load before (1, 5, 15 min) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
     foreach (var (row, result, problem, load) in results)
     {
         if (result is null || problem is not null)
-            Console.WriteLine($"| {row.Name} | ERROR | | | | {problem?.Split('\n')[0]} | {load} |");
+            Console.WriteLine($"| {row.Name} | ERROR | | | | {problem?.Split('\n')[0]} | | {load} |");
         else if (result.Errors > 0)
             Console.WriteLine($"| {row.Name} | ERRORS ({result.RequestsPerSecond:F0}/s answered) | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | | "
-                + $"{result.Errors} of {result.Requests} (non-2xx {result.Non2xx}, socket {result.SocketErrors}, error bodies {result.BodyErrors}) | {load} |");
+                + $"{result.Errors} of {result.Requests} (non-2xx {result.Non2xx}, socket {result.SocketErrors}, error bodies {result.BodyErrors}) | {cpuPerCall[row]} | {load} |");
         else
-            Console.WriteLine($"| {row.Name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | {result.RequestsPerSecond / baseline:F2} | 0 of {result.Requests:N0} | {load} |");
+            Console.WriteLine($"| {row.Name} | {result.RequestsPerSecond:N0} | {result.P50Ms:F2} ms | {result.P99Ms:F2} ms | {result.RequestsPerSecond / baseline:F2} | 0 of {result.Requests:N0} | {cpuPerCall[row]} | {load} |");
     }
-    if (oauthSkipped is not null) Console.WriteLine($"| Dovecote list_channels, OAuth access token | skipped: no token ({oauthSkipped}) | | | | | |");
+    if (oauthSkipped is not null) Console.WriteLine($"| Dovecote list_channels, OAuth access token | skipped: no token ({oauthSkipped}) | | | | | | |");
     Console.WriteLine();
-    Console.WriteLine($"webhook deliveries received so far: {receiver.Total:N0}");
+    // Every send the table answered (the single checks and wrk's counted requests) must arrive; wrk's unanswered tail may add a few.
+    var sent = results.Where(r => r.Row.Lua is not null && r.Result is not null).Sum(r => r.Result!.Requests + 1);
+    await ReportDeliveriesAsync(receiver, "the table's sends", sent);
 
     // The open-loop generator, as its own process, at about half of send_notification's closed-loop rate.
     var send = results.FirstOrDefault(r => r.Row.Lua is not null);
@@ -172,11 +216,16 @@ try
         var self = typeof(Program).Assembly.Location;
         var generator = Children.Start(new Child("openloop", "dotnet",
             [self, "openloop", "--rate", rate.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seconds", openLoopSeconds.ToString(),
-             "--url", baseUrl, "--key", ApiKey, "--channels", channelCount.ToString()]) { ExitsByItself = true });
+             "--url", baseUrl, "--key", apiKey, "--channels", channelCount.ToString()]) { ExitsByItself = true });
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(openLoopSeconds + 120));
         await generator.WaitForExitAsync(cts.Token);
         Children.Stop(generator);
         Console.WriteLine(generator.Tail);
+        // With no errors every call of the generator was accepted: its warm-up and rate × seconds.
+        if (generator.ExitCode == 0)
+            await ReportDeliveriesAsync(receiver, "the table's and the open loop's sends", sent + OpenLoop.WarmUpCalls + (long)Math.Round(rate * openLoopSeconds));
+        else
+            Console.WriteLine($"the open loop had errors: webhook deliveries received in all: {receiver.Total:N0}");
     }
     Console.WriteLine($"load average at the end: {Children.Load()}");
     return 0;
@@ -184,6 +233,27 @@ try
 finally
 {
     Children.CleanUp();
+}
+
+// The CPU time (user + kernel) the given servers spent during a row, per call answered: what a call costs, less swayed by other work on
+// the machine than the rate (contention still inflates it). The silos' are summed; background work (membership, timers) is counted in.
+static string CpuPerCall(List<Child> servers, List<TimeSpan> before, long calls)
+{
+    if (calls == 0) return "";
+    string Per(IEnumerable<int> indexes) => (indexes.Sum(i => (servers[i].CpuTime - before[i]).TotalMicroseconds) / calls).ToString("N0");
+    var groups = Enumerable.Range(0, servers.Count).GroupBy(i => servers[i].Name.StartsWith("silo-", StringComparison.Ordinal) ? "silos" : servers[i].Name).ToList();
+    if (groups.Count == 1) return Per(groups[0]);
+    return string.Join(" + ", groups.Select(g => $"{g.Key} {Per(g)}")) + $" = {Per(Enumerable.Range(0, servers.Count))}";
+}
+
+// Waits (bounded) until the receiver has at least the given number of webhook deliveries, and says so.
+async Task ReportDeliveriesAsync(Receiver receiver, string what, long expected)
+{
+    var watch = Stopwatch.StartNew();
+    while (receiver.Total < expected && watch.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(50);
+    Console.WriteLine(receiver.Total >= expected
+        ? $"webhook deliveries received: {receiver.Total:N0}, every one of {what} ({expected:N0} answered), {watch.Elapsed.TotalSeconds:F1} s after the last call"
+        : $"!!! {what}: {expected:N0} answered, only {receiver.Total:N0} webhook deliveries after 90 s !!!");
 }
 
 async Task<string?> VerifyAsync(Row row)

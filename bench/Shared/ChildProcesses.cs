@@ -48,6 +48,23 @@ internal sealed class Child
     public bool HasExited => _process.HasExited;
     public int Id => _process.Id;
 
+    /// <summary>User and kernel CPU time the process has used so far (zero once it is gone).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                _process.Refresh();
+                return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException) { return TimeSpan.Zero; }
+        }
+    }
+
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Set when the process ended without our Kill, and was not meant to: its exit code.</summary>
     public int? UnexpectedExit { get; private set; }
 
