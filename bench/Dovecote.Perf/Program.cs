@@ -19,6 +19,9 @@ var connections = Args.Int(args, "--connections", 32);
 var threads = Args.Int(args, "--threads", 1);
 var channelCount = Args.Int(args, "--channels", 200);
 var openLoopSeconds = Args.Int(args, "--openloop-seconds", 10);
+// Each row first runs unmeasured, so both servers are measured with their code jitted and tiered up (a cold bare server
+// measured half its warm rate, which flattered every ratio).
+var warmupSeconds = Args.Int(args, "--warmup-seconds", 3);
 var siloCount = Args.Int(args, "--cluster", 0); // 0: the embedded Api
 const string OAuthPassword = "perf-password-3e9d";
 // What both modes give Dovecote on top of its defaults (the cluster's silos and Api get the same).
@@ -151,9 +154,10 @@ try
     var idleBefore = idle.Select(s => s.CpuTime).ToList();
     await Task.Delay(TimeSpan.FromSeconds(5));
     Console.WriteLine($"idle CPU, ms per second over 5 s with no calls: {string.Join(", ", idle.Select((s, i) => $"{s.Name} {(s.CpuTime - idleBefore[i]).TotalMilliseconds / 5:F0}"))} (load {Children.Load()})");
-    Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s --latency, one row after the other; a row with any error shows ERRORS, not a speed");
+    Console.WriteLine($"wrk -t{threads} -c{connections} -d{seconds}s --latency, one row after the other, each after {warmupSeconds} s unmeasured; a row with any error shows ERRORS, not a speed");
     var results = new List<(Row Row, WrkResult? Result, string? Problem, string Load)>();
     var cpuPerCall = new Dictionary<Row, string>();
+    long warmupSends = 0;
     foreach (var row in rows)
     {
         var problem = await VerifyAsync(row);
@@ -172,6 +176,11 @@ try
             ["MCP-Protocol-Version"] = Mcp.ProtocolVersion,
         };
         var lua = row.Lua ?? $"wrk.body = [[{row.Body}]]";
+        if (warmupSeconds > 0)
+        {
+            var warm = await Wrk.RunAsync(row.Url, headers, lua, folder, $"row{results.Count + 1}-warmup", threads, connections, warmupSeconds);
+            if (row.Lua is not null) warmupSends += warm.Requests;
+        }
         var measured = row.Url == bareUrl ? [bare] : servers.Where(s => s != bare).ToList();
         var cpuBefore = measured.Select(s => s.CpuTime).ToList();
         var result = await Wrk.RunAsync(row.Url, headers, lua, folder, $"row{results.Count + 1}", threads, connections, seconds);
@@ -203,7 +212,7 @@ try
     if (oauthSkipped is not null) Console.WriteLine($"| Dovecote list_channels, OAuth access token | skipped: no token ({oauthSkipped}) | | | | | | |");
     Console.WriteLine();
     // Every send the table answered (the single checks and wrk's counted requests) must arrive; wrk's unanswered tail may add a few.
-    var sent = results.Where(r => r.Row.Lua is not null && r.Result is not null).Sum(r => r.Result!.Requests + 1);
+    var sent = warmupSends + results.Where(r => r.Row.Lua is not null && r.Result is not null).Sum(r => r.Result!.Requests + 1);
     await ReportDeliveriesAsync(receiver, "the table's sends", sent);
 
     // The open-loop generator, as its own process, at about half of send_notification's closed-loop rate.
