@@ -95,15 +95,9 @@ public sealed class FakeOidcProvider(string clientId, string clientSecret) : Fak
 
     private ScriptedResponse Token(PlatformRequest request)
     {
-        var form = QueryHelpers.ParseQuery(request.Body);
-        string? Field(string name) => form.TryGetValue(name, out var value) ? value.ToString() : null;
-        var (id, secret) = (Field("client_id"), Field("client_secret"));
-        var basic = request.Context.Request.Headers.Authorization.ToString();
-        if (basic.StartsWith("Basic ", StringComparison.Ordinal))
-        {
-            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(basic[6..])).Split(':', 2);
-            (id, secret) = (Uri.UnescapeDataString(pair[0]), Uri.UnescapeDataString(pair[1]));
-        }
+        var token = TokenRequest.Of(request.Body, request.Context);
+        string? Field(string name) => token.Field(name);
+        var (id, secret) = (token.ClientId, token.ClientSecret);
         if (id != clientId || secret != clientSecret) return Json(401, """{"error":"invalid_client"}""");
         if (Field("grant_type") != "authorization_code" || Field("code") is not { } code || !_codes.TryRemove(code, out var issued)
             || Field("redirect_uri") != issued.RedirectUri)

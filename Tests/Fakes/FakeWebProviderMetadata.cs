@@ -166,15 +166,9 @@ public sealed class FakeWebProviderMetadata : FakePlatformServer, IDisposable
 
     private ScriptedResponse GoogleToken(PlatformRequest request)
     {
-        var form = QueryHelpers.ParseQuery(request.Body);
-        string? Field(string name) => form.TryGetValue(name, out var value) ? value.ToString() : null;
-        var (id, secret) = (Field("client_id"), Field("client_secret"));
-        var basic = request.Context.Request.Headers.Authorization.ToString();
-        if (basic.StartsWith("Basic ", StringComparison.Ordinal))
-        {
-            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(basic[6..])).Split(':', 2);
-            (id, secret) = (Uri.UnescapeDataString(pair[0]), Uri.UnescapeDataString(pair[1]));
-        }
+        var token = TokenRequest.Of(request.Body, request.Context);
+        string? Field(string name) => token.Field(name);
+        var (id, secret) = (token.ClientId, token.ClientSecret);
         if (Field("code") is not { } code || !_codes.TryRemove(code, out var issued) || issued.ClientId != id || string.IsNullOrEmpty(secret)
             || Field("redirect_uri") != issued.RedirectUri || Field("code_verifier") is not { } verifier
             || Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))) != issued.Challenge)
