@@ -8,7 +8,8 @@ namespace Dovecote.Api.Accounts;
 /// <summary>
 /// OpenIddict's client toward the upstream providers (GitHub, Google and Microsoft through its web integration, any OpenID
 /// Connect provider by discovery). The web integration knows GitHub's endpoints; Google's and Microsoft's it reads from their
-/// discovery documents (and signing keys) on the first sign-in, as for the generic provider, and keeps them cached. State, nonce and PKCE are the library's. Client token storage is off: the state token is then a
+/// discovery documents (and signing keys) on the first sign-in, as for the generic provider, and keeps them cached.
+/// State, nonce and PKCE are the library's. Client token storage is off: the state token is then a
 /// self-contained JWT (signed and encrypted with the server's cluster-wide keys, typed so it is never taken for an access
 /// token) instead of an entry in the grain token store, whose indexes are keyed by the server's applications and grants.
 /// What stays against a replayed callback: the state token lives <see cref="StateTokenLifetime"/>, it is bound to the
